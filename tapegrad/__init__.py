@@ -1,0 +1,79 @@
+"""tapegrad: PyTorch-compatible autograd on a Wengert tape, with a Numba JIT for backward.
+
+    import tapegrad as torch
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import cuda, dtypes  # noqa: F401
+from .backends import backend, get_backend, set_backend
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, logspace, manual_seed, normal, ones, ones_like, rand, rand_like,
+                       randint, randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
+from .dtypes import (bool_ as bool, float16, float32, float64, get_default_dtype, int8, int16,
+                     int32, int64, set_default_dtype, uint8)
+from .forward import (abs, absolute, add, allclose, amax, amin, argmax, argmin, bmm,
+                      broadcast_tensors, broadcast_to, cat, ceil, chunk, clamp, clip, clone,
+                      concat, concatenate, cos, cumsum, div, dot, eq, equal, exp, expand, expm1,
+                      flatten, floor, gather, ge, ger, gt, index_select, isclose, isfinite,
+                      isinf, isnan, le, log, log1p, log_softmax, logical_and, logical_not,
+                      logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum,
+                      mean, min, minimum, mm, mul, mv, ne, neg, negative, norm, outer, permute,
+                      pow, prod, reciprocal, relu, reshape, return_types, round, rsqrt, sigmoid,
+                      sign, sin, softmax, split, sqrt, square, squeeze, stack, std, sub, sum,
+                      swapaxes, swapdims, t, tan, tanh, transpose, unbind, unsqueeze, var, view,
+                      where)
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                        set_grad_enabled)
+from .methods import bind as _bind
+from .methods import repeat  # noqa: F401
+from .printing import set_printoptions
+from .tape import Tape, current_tape
+from .tensor import Size, Tensor, device
+
+_bind()
+
+float = float32
+double = float64
+long = int64
+half = float16
+int = int32
+short = int16
+uint = uint8
+
+FloatTensor = DoubleTensor = LongTensor = Tensor
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:
+    return input.numel()
+
+
+def is_floating_point(input) -> bool:
+    return input.is_floating_point()
+
+
+def all(input, dim=None, keepdim=False):
+    return input.all(dim, keepdim) if dim is not None else input.all()
+
+
+def any(input, dim=None, keepdim=False):
+    return input.any(dim, keepdim) if dim is not None else input.any()
+
+
+def set_num_threads(n) -> None:
+    """Accepted for compatibility; numpy and Numba choose their own thread counts."""
+
+
+def get_num_threads() -> int:
+    import os
+    return os.cpu_count() or 1
+
+
+from . import autograd, optim  # noqa: E402,F401
+
+__all__ = [n for n in dir() if not n.startswith("_")]

@@ -1,0 +1,254 @@
+"""Creating tensors: from data, filled, random, ranges."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import dtypes
+from .tensor import Tensor
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int):
+    """Seed tapegrad's generator (the values differ from PyTorch's for the same seed)."""
+    global _rng
+    _rng = np.random.default_rng(int(seed))
+    return _rng
+
+
+seed = manual_seed
+
+
+def _infer_dtype(data) -> np.dtype:
+    """PyTorch's inference: Python floats give the default float, ints int64, bools bool."""
+    if isinstance(data, Tensor):
+        return data._data.dtype
+    if isinstance(data, np.ndarray):
+        return data.dtype
+    kinds = set()
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, Tensor):
+            kinds.add(v._data.dtype.kind)
+        elif isinstance(v, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(v, (int, np.integer)):
+            kinds.add("i")
+        elif isinstance(v, (float, np.floating)):
+            kinds.add("f")
+        else:
+            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
+    if "f" in kinds or not kinds:
+        return dtypes.get_default_dtype().np
+    if "i" in kinds:
+        return np.dtype(np.int64)
+    return np.dtype(np.bool_)
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data._data
+    elif isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
+        data = _nested_tensors_to_list(data)
+    np_dt = dtypes.to_dtype(dtype).np if dtype is not None else _infer_dtype(data)
+    if isinstance(data, np.ndarray) and data.dtype not in dtypes._FROM_NP and dtype is None:
+        dtypes.from_numpy_dtype(data.dtype)  # raises the PyTorch-style message
+    try:
+        return np.array(data, dtype=np_dt)
+    except ValueError as e:
+        raise ValueError(f"expected sequence of equal length lists: {e}") from None
+
+
+def _flat(data):
+    for v in data:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _nested_tensors_to_list(data):
+    if isinstance(data, Tensor):
+        if data._data.ndim:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.item()
+    if isinstance(data, (list, tuple)):
+        return [_nested_tensors_to_list(v) for v in data]
+    return data
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``."""
+    _check_device(device)
+    return _finish(_to_array(data, dtype), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Share memory with ``data`` when it is a tensor or array of the right dtype."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
+        dtypes.from_numpy_dtype(data.dtype)
+        return Tensor._make(data)
+    return Tensor._make(_to_array(data, dtype))
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray``: writes to one show in the other."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.from_numpy_dtype(ndarray.dtype)
+    return Tensor._make(ndarray)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"expected a sequence of integers, got {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _dt(dtype, default=None) -> np.dtype:
+    if dtype is None:
+        return (default or dtypes.get_default_dtype()).np
+    return dtypes.to_dtype(dtype).np
+
+
+def _check_device(device) -> None:
+    if device is not None:
+        from .tensor import device as Device
+        Device(device)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    return _finish(np.zeros(_size(size), _dt(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    return _finish(np.ones(_size(size), _dt(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    return _finish(np.empty(_size(size), _dt(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    if dtype is None:
+        dtype = dtypes.scalar_dtype(fill_value)
+    return _finish(np.full(_size((size,)), fill_value, _dt(dtype)), requires_grad)
+
+
+def _like(fn):
+    def like(input, dtype=None, device=None, requires_grad=False, **kwargs):
+        x = input if isinstance(input, Tensor) else tensor(input)
+        return fn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, **kwargs)
+    like.__name__ = fn.__name__ + "_like"
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    x = input if isinstance(input, Tensor) else tensor(input)
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_device(device)
+    return _finish(_rng.random(_size(size)).astype(_dt(dtype)), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_device(device)
+    return _finish(_rng.standard_normal(_size(size)).astype(_dt(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing 1 required positional argument: 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    arr = _rng.integers(low, high, size=_size((size,)))
+    return _finish(arr.astype(_dt(dtype, dtypes.int64)), requires_grad)
+
+
+def rand_like(input, dtype=None, **kwargs) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, **kwargs)
+
+
+def randn_like(input, dtype=None, **kwargs) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype, **kwargs)
+
+
+def randperm(n, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(_rng.permutation(n).astype(_dt(dtype, dtypes.int64)), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, **kwargs) -> Tensor:
+    if size is None:
+        size = np.broadcast_shapes(np.shape(getattr(mean, "_data", mean)),
+                                   np.shape(getattr(std, "_data", std)))
+    m = getattr(mean, "_data", mean)
+    s = getattr(std, "_data", std)
+    return _finish((_rng.standard_normal(_size((size,))) * s + m)
+                   .astype(dtypes.get_default_dtype().np), False)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
+    n = max(0, math.ceil((end - start) / step))
+    arr = (start + np.arange(n) * step) if n else np.arange(0)
+    return _finish(np.asarray(arr).astype(_dt(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return _finish(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False) -> Tensor:
+    return _finish(np.logspace(start, end, steps, base=base).astype(_dt(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    return _finish(np.eye(n, m, dtype=_dt(dtype)), requires_grad)

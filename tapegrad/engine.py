@@ -1,0 +1,249 @@
+"""Backward: the tape read in reverse.
+
+``run_backward`` is shared by both engines: it finds the records a root depends on, checks them
+all *before* anything changes (so a failed backward leaves tensors, grads and the tape as they
+were), hands the records in reverse order to an engine, then accumulates the leaves' gradients
+and frees what was consumed. ``interpret`` is the reference engine: one VJP call per record.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .ops import FORMULA_NUMPY, NP
+from .tape import FREED, LEAF, STATE, Record
+
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+         "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
+
+
+def reachable(records: dict, roots) -> list[Record]:
+    """The records the roots depend on, latest first: the order backward visits them."""
+    seen = set()
+    stack = [s for s in roots if s is not None]
+    while stack:
+        slot = stack.pop()
+        if slot in seen:
+            continue
+        seen.add(slot)
+        rec = records.get(slot)
+        if rec is None:
+            raise RuntimeError(SECOND_BACKWARD)
+        for s in rec.ins:
+            if s is not None and s not in seen:
+                stack.append(s)
+    return [records[s] for s in sorted(seen, reverse=True)]
+
+
+def validate(order: list[Record], records: dict) -> None:
+    for rec in order:
+        if rec.saved is FREED:
+            raise RuntimeError(SECOND_BACKWARD)
+        for k, vc, v in rec.vers:
+            if vc[0] != v:
+                raise RuntimeError(_modified_message(rec, k, vc[0], v, records))
+
+
+def _modified_message(rec: Record, k: int, now: int, then: int, records: dict) -> str:
+    arr = rec.saved[k]
+    what = f"[tapegrad.{_TYPE.get(arr.dtype.name, arr.dtype.name)} [{', '.join(map(str, arr.shape))}]]"
+    if k == 3:
+        where = f", which is output 0 of {rec.name},"
+    else:
+        slot = rec.ins[k] if k < len(rec.ins) else None
+        producer = records.get(slot) if slot is not None else None
+        where = "" if producer is None or producer.op is LEAF else \
+            f", which is output 0 of {producer.name},"
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {what}{where} is at version {now}; expected version {then} "
+            "instead. Hint: enable anomaly detection to find the operation that failed to "
+            "compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+
+
+def vjp_numpy(rec: Record, g: np.ndarray) -> tuple:
+    """One record's input gradients, computed with numpy: the interpreter's step."""
+    op = rec.op
+    a, b, c, out = rec.saved
+    if op.elementwise:
+        fns = op.grad_fns("numpy", FORMULA_NUMPY)
+        params = rec.params
+        grads = []
+        for i, slot in enumerate(rec.ins):
+            if slot is None:
+                grads.append(None)
+                continue
+            gi = fns[i](g, a, b, c, out, *params)
+            shape = rec.in_shapes[i]
+            if np.shape(gi) != shape:
+                gi = NP.unbroadcast(np.broadcast_to(gi, rec.shape), shape)
+            grads.append(gi)
+        return grads
+    return op.vjp(NP, g, rec, a, b, out)
+
+
+class Backward:
+    """One backward pass over ``order``: adjoints by slot, leaf gradients collected for the end."""
+
+    def __init__(self, order: list[Record], records: dict, capture: dict | None) -> None:
+        self.order = order
+        self.records = records
+        self.adj: dict[int, object] = {}
+        self.leaves: list = []           # (leaf record, gradient) in visiting order
+        self.capture = capture           # slot -> gradient, for autograd.grad's inputs
+        self.anomaly = STATE.anomaly
+
+    def seed(self, slot: int, g) -> None:
+        self.add(slot, g)
+
+    def add(self, slot: int, g) -> None:
+        adj = self.adj
+        prev = adj.get(slot)
+        adj[slot] = g if prev is None else prev + g
+
+    def arrive(self, rec: Record, g):
+        """What happens to a record's gradient before its VJP: hooks, retain_grad, capture."""
+        if rec.hooks:
+            g = _run_hooks(rec.hooks, g)
+        if rec.retain is not None:
+            t = rec.retain()
+            if t is not None:
+                _accumulate(t, g)
+        if self.capture is not None and rec.out in self.capture:
+            self.capture[rec.out] = g
+        if rec.op is LEAF:
+            self.leaves.append((rec, g))
+            return None
+        return g
+
+    def spread(self, rec: Record, grads) -> None:
+        """Add a record's input gradients to its inputs' adjoints, in each input's dtype."""
+        records = self.records
+        for slot, gi in zip(rec.ins, grads):
+            if slot is None or gi is None:
+                continue
+            dt = records[slot].dtype
+            if gi.dtype != dt:
+                gi = _cast(gi, dt)
+            if self.anomaly:
+                check_finite(rec, gi, rec.ins.index(slot))
+            self.add(slot, gi)
+
+    def interpret(self, records: list[Record], vjp: Callable = vjp_numpy) -> None:
+        adj = self.adj
+        for rec in records:
+            g = adj.pop(rec.out, None)
+            if g is None:
+                continue
+            g = self.arrive(rec, g)
+            if g is not None:
+                self.spread(rec, vjp(rec, g))
+
+
+def _cast(g, dt):
+    if isinstance(g, np.ndarray):
+        return g.astype(dt)
+    return g.to(dt)
+
+
+def check_finite(rec: Record, g, index: int) -> None:
+    data = g if isinstance(g, np.ndarray) else g._data
+    if not np.all(np.isfinite(data)):
+        where = f"\nThe forward call that produced it:\n{rec.where}" if rec.where else ""
+        raise RuntimeError(f"Function '{rec.name}' returned nan values in its {index}th output."
+                           + where)
+
+
+def _run_hooks(hooks, g):
+    from .tensor import Tensor
+    for hook in list(hooks):
+        wrapped = g if isinstance(g, Tensor) else Tensor._make(g)
+        r = hook(wrapped)
+        if r is not None:
+            if tuple(r.shape) != tuple(np.shape(g if not isinstance(g, Tensor) else g._data)):
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has changed the "
+                                   f"size of value")
+            g = r if isinstance(g, Tensor) else r._data
+    return g
+
+
+def _accumulate(t, g) -> None:
+    """AccumulateGrad: the first gradient is stored (a private copy), later ones added in place."""
+    from .tensor import Tensor
+    if isinstance(g, Tensor):  # create_graph: keep the gradient's history
+        t._grad = g if t._grad is None else t._grad + g
+        return
+    if t._grad is None:
+        t._grad = Tensor._make(np.array(g, dtype=t._data.dtype, copy=True))
+    else:
+        grad = t._grad
+        if grad._slot is not None or grad._data.shape != g.shape:
+            t._grad = Tensor._make(grad._data + g)
+        else:
+            grad._data += g
+
+
+def finish(bw: Backward, retain_graph: bool, accumulate: bool) -> None:
+    """Leaves receive their gradients only now, after every VJP succeeded."""
+    if accumulate:
+        for rec, g in bw.leaves:
+            t = rec.leaf
+            if t is None:
+                continue
+            if t._hooks:
+                g = _run_hooks(t._hooks, g)
+            _accumulate(t, g)
+    if not retain_graph:
+        for rec in bw.order:
+            if rec.op.name == "function":
+                rec.params[1]._free()
+            if rec.saved is not None and rec.saved is not FREED and any(
+                    v is not None for v in rec.saved):
+                rec.saved = FREED
+                rec.vers = ()
+
+
+def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: bool,
+                 inputs: list | None = None) -> list | None:
+    """Differentiate ``roots`` (tensors) with seeds ``grads`` (arrays).
+
+    With ``inputs`` (autograd.grad) the gradients at those tensors are returned and no leaf's
+    ``.grad`` changes; otherwise they accumulate into the leaves.
+    """
+    from . import backends
+    tape = STATE.tape
+    records = tape.records
+    root_slots = [r._slot for r in roots]
+    order = reachable(records, root_slots)
+    validate(order, records)
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for t in inputs:
+            slot = t._slot if t._slot is not None else t._leaf_slot
+            if slot is not None and t._tape is tape and slot in records:
+                capture[slot] = None
+    bw = Backward(order, records, capture)
+    for slot, g in zip(root_slots, grads):
+        bw.seed(slot, g)
+    with np.errstate(all="ignore"):
+        if create_graph:
+            from .autograd.higher import interpret_with_graph
+            interpret_with_graph(bw)
+        else:
+            backends.run(bw, tape)
+    finish(bw, retain_graph, accumulate=inputs is None)
+    if inputs is None:
+        return None
+    out = []
+    for t in inputs:
+        slot = t._slot if t._slot is not None else t._leaf_slot
+        out.append(capture.get(slot) if slot is not None else None)
+    return out

@@ -1,0 +1,202 @@
+"""Tensor methods and operators: thin bindings of the functions in ``forward``."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from . import forward as F
+from .tensor import Tensor, device
+
+
+def _all(input, dim=None, keepdim=False):
+    x = F.as_tensor_arg(input)
+    axis = None if dim is None else F._dims(dim, x.ndim)
+    return Tensor._make(np.asarray(np.all(x._data, axis=axis, keepdims=keepdim)))
+
+
+def _any(input, dim=None, keepdim=False):
+    x = F.as_tensor_arg(input)
+    axis = None if dim is None else F._dims(dim, x.ndim)
+    return Tensor._make(np.asarray(np.any(x._data, axis=axis, keepdims=keepdim)))
+
+
+def repeat(input, *sizes):
+    """Tile by reshape + expand + reshape, so the gradient comes from ops already in the table."""
+    x = F.as_tensor_arg(input)
+    sizes = F._shape_arg(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    inter, expanded = [], []
+    for r, s in zip(sizes, shape):
+        inter += [1, s]
+        expanded += [r, s]
+    y = F.expand(F.reshape(x, tuple(inter)), tuple(expanded))
+    return F.reshape(y, tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def _to(self, *args, **kwargs):
+    dt = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    for a in args:
+        if isinstance(a, Tensor):
+            dt = a.dtype
+        elif isinstance(a, (str, device)):
+            device(a)
+        elif a is not None:
+            dt = a
+    if "device" in kwargs and kwargs["device"] is not None:
+        device(kwargs["device"])
+    if dt is None:
+        return F.clone(self) if copy else self
+    return F.to_dtype(self, dt, copy)
+
+
+def _type(self, dtype=None, non_blocking=False):
+    if dtype is None:
+        return f"tapegrad.{F._type_name(self.dtype)}Tensor"
+    if isinstance(dtype, str):
+        names = {f"torch.{v}Tensor": k for k, v in F._TYPE_NAMES.items()}
+        names.update({f"tapegrad.{v}Tensor": k for k, v in F._TYPE_NAMES.items()})
+        dtype = dtypes._by_name(names[dtype])
+    return F.to_dtype(self, dtype)
+
+
+def _inplace_method(fn):
+    def method(self, *args, **kwargs):
+        return F.inplace(self, lambda s: fn(s, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+def _rsub(self, other):
+    return F.binary("sub", other, self, "RsubBackward1")
+
+
+def _rdiv(self, other):
+    return F.binary("div", other, self)
+
+
+def _rpow(self, other):
+    return F.pow(other, self)
+
+
+def _floordiv(self, other):
+    return F.div(self, other, rounding_mode="floor")
+
+
+def _rfloordiv(self, other):
+    return F.div(other, self, rounding_mode="floor")
+
+
+def _mod(self, other):
+    with F._no_grad():
+        return Tensor._make(np.asarray(np.mod(self._data, getattr(other, "_data", other))))
+
+
+def _getitem(self, index):
+    return F.getitem(self, index)
+
+
+def _setitem(self, index, value):
+    F.setitem(self, index, value)
+
+
+def _new(fn):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        return fn(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return method
+
+
+def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from .creation import full
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def bind() -> None:
+    from . import creation
+    T = Tensor
+    # operators
+    T.__add__ = T.__radd__ = lambda s, o: F.binary("add", s, o)
+    T.__radd__ = lambda s, o: F.binary("add", o, s)
+    T.__sub__ = lambda s, o: F.binary("sub", s, o)
+    T.__rsub__ = _rsub
+    T.__mul__ = lambda s, o: F.binary("mul", s, o)
+    T.__rmul__ = lambda s, o: F.binary("mul", o, s)
+    T.__truediv__ = lambda s, o: F.binary("div", s, o)
+    T.__rtruediv__ = _rdiv
+    T.__floordiv__ = _floordiv
+    T.__rfloordiv__ = _rfloordiv
+    T.__mod__ = _mod
+    T.__pow__ = lambda s, o: F.pow(s, o)
+    T.__rpow__ = _rpow
+    T.__matmul__ = lambda s, o: F.matmul(s, o)
+    T.__rmatmul__ = lambda s, o: F.matmul(o, s)
+    T.__neg__ = F.neg
+    T.__pos__ = lambda s: s
+    T.__abs__ = F.abs
+    T.__eq__ = F.eq
+    T.__ne__ = F.ne
+    T.__lt__ = F.lt
+    T.__le__ = F.le
+    T.__gt__ = F.gt
+    T.__ge__ = F.ge
+    T.__and__ = F.bitwise_and
+    T.__or__ = F.bitwise_or
+    T.__xor__ = F.bitwise_xor
+    T.__invert__ = F.logical_not
+    T.__getitem__ = _getitem
+    T.__setitem__ = _setitem
+    T.__iadd__ = T.add_ = _inplace_method(F.add)
+    T.__isub__ = T.sub_ = _inplace_method(F.sub)
+    T.__imul__ = T.mul_ = _inplace_method(F.mul)
+    T.__itruediv__ = T.div_ = _inplace_method(F.div)
+    T.__ipow__ = T.pow_ = _inplace_method(F.pow)
+    T.clamp_ = T.clip_ = _inplace_method(F.clamp)
+    T.masked_fill_ = _inplace_method(F.masked_fill)
+    T.zero_ = lambda s: F.inplace(s, lambda x: F._fill_like(x, 0, "ZeroBackward0"))
+    T.fill_ = lambda s, v: F.inplace(s, lambda x: F._fill_like(x, v, "FillBackward0"))
+    T.copy_ = lambda s, src, non_blocking=False: F.inplace(
+        s, lambda x: F._fill_like(x, F.as_tensor_arg(src), "CopyBackwards"))
+    # functions that are also methods
+    for name in ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "clamp", "clip",
+                 "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
+                 "tanh", "sigmoid", "relu", "square", "reciprocal", "sign", "neg", "clone",
+                 "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
+                 "prod", "norm", "cumsum", "logsumexp", "softmax", "log_softmax", "matmul",
+                 "mm", "mv", "dot", "outer", "bmm", "reshape", "view", "flatten", "squeeze",
+                 "unsqueeze", "permute", "transpose", "swapaxes", "t", "expand", "expand_as",
+                 "broadcast_to", "split", "chunk", "unbind", "eq", "ne", "lt", "le", "gt",
+                 "ge", "masked_fill", "index_select", "gather", "where", "isfinite", "isnan",
+                 "isinf", "logical_not", "logical_and", "logical_or", "equal", "allclose",
+                 "isclose", "leaky_relu", "floor", "ceil", "round", "absolute", "negative",
+                 "greater", "less", "greater_equal", "less_equal", "not_equal", "ger",
+                 "swapdims"):
+        setattr(T, name, getattr(F, name))
+    for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
+                 "reciprocal", "square", "sign", "log1p", "expm1", "rsqrt", "tan", "floor",
+                 "ceil", "round"):
+        setattr(T, name + "_", _inplace_method(getattr(F, name)))
+    T.where = lambda s, condition, other: F.where(condition, s, other)
+    T.all = _all
+    T.any = _any
+    T.repeat = repeat
+    T.view_as = lambda s, other: F.view(s, other.shape)
+    T.reshape_as = lambda s, other: F.reshape(s, other.shape)
+    T.to = _to
+    T.type = _type
+    T.float = lambda s: F.to_dtype(s, dtypes.float32)
+    T.double = lambda s: F.to_dtype(s, dtypes.float64)
+    T.half = lambda s: F.to_dtype(s, dtypes.float16)
+    T.long = lambda s: F.to_dtype(s, dtypes.int64)
+    T.int = lambda s: F.to_dtype(s, dtypes.int32)
+    T.bool = lambda s: F.to_dtype(s, dtypes.bool_)
+    T.contiguous = lambda s: s if s._data.flags.c_contiguous else F.clone(s)
+    T.T = property(lambda s: F._permute(s, tuple(range(s.ndim))[::-1], "PermuteBackward0")
+                   if s.ndim >= 2 else s)
+    T.mT = property(lambda s: F.transpose(s, -2, -1))
+    T.new_zeros = _new(creation.zeros)
+    T.new_ones = _new(creation.ones)
+    T.new_empty = _new(creation.empty)
+    T.new_full = _new_full

@@ -1,0 +1,434 @@
+"""The op table: every differentiable operation, and its derivative written exactly once.
+
+Elementwise ops give one formula string per input over fixed names: ``g`` (the upstream
+gradient), ``a``/``b``/``c`` (the inputs), ``out`` (the result) and the op's named scalar
+parameters. The same string is read three ways: the interpreter evaluates it on numpy arrays,
+the JIT renders it per element into a Numba loop, and evaluated on tensors it records itself on
+the tape (higher-order gradients). Broadcasting is undone by the engine, never inside a rule.
+
+Structural ops (reductions, matmul, shape ops, indexing) carry a VJP function written against an
+array namespace ``xp``: numpy for the interpreter, tapegrad for higher-order gradients.
+Their records are boundaries between fused JIT runs.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable
+
+import numpy as np
+
+SAVED_NAMES = ("a", "b", "c", "out")
+
+
+class Op:
+    """One row of the table. ``uses[i]`` names what input ``i``'s gradient reads: only that is saved."""
+
+    __slots__ = ("name", "node_name", "arity", "grads", "vjp", "params", "uses", "elementwise",
+                 "_fns")
+
+    def __init__(self, name, node_name, arity, grads=None, vjp=None, params=(), uses=None):
+        self.name = name
+        self.node_name = node_name
+        self.arity = arity
+        self.grads = grads
+        self.vjp = vjp
+        self.params = params
+        self.elementwise = grads is not None
+        if uses is None:
+            uses = tuple(_names_in(f) if f else frozenset() for f in grads)
+        self.uses = uses
+        self._fns = {}
+
+    def grad_fns(self, ns_name: str, ns: dict) -> tuple:
+        """The formulas compiled once per namespace into ``f(g, a, b, c, out, *params)``."""
+        fns = self._fns.get(ns_name)
+        if fns is None:
+            sig = ", ".join(("g",) + SAVED_NAMES + self.params)
+            fns = tuple(eval(f"lambda {sig}: {f}", dict(ns)) if f else None for f in self.grads)
+            self._fns[ns_name] = fns
+        return fns
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+def _names_in(formula: str) -> frozenset:
+    names = {n.id for n in ast.walk(ast.parse(formula, mode="eval")) if isinstance(n, ast.Name)}
+    return frozenset(names & set(SAVED_NAMES))
+
+
+OPS: dict[str, Op] = {}
+
+
+def _ew(name: str, node: str, *grads: str | None, params: tuple = ()) -> None:
+    OPS[name] = Op(name, node, len(grads), grads=grads, params=params)
+
+
+def _st(name: str, node: str, arity: int, uses: tuple, params: tuple = ()):
+    def register(vjp: Callable) -> Callable:
+        OPS[name] = Op(name, node, arity, vjp=vjp, params=params, uses=uses)
+        return vjp
+    return register
+
+
+# ---- elementwise: one line per op, one formula per input ---------------------------------
+_ew("add", "AddBackward0", "g", "g")
+_ew("sub", "SubBackward0", "g", "-g")
+_ew("mul", "MulBackward0", "g * b", "g * a")
+_ew("div", "DivBackward0", "g / b", "-g * a / (b * b)")
+_ew("pow", "PowBackward0", "where(b == 0, 0 * g, g * b * a ** (b - 1))",
+    "g * where((a == 0) & (b >= 0), 0 * out, out * log(a))")
+_ew("neg", "NegBackward0", "-g")
+_ew("abs", "AbsBackward0", "g * sign(a)")
+_ew("exp", "ExpBackward0", "g * out")
+_ew("log", "LogBackward0", "g / a")
+_ew("log1p", "Log1PBackward0", "g / (1 + a)")
+_ew("expm1", "Expm1Backward0", "g * (out + 1)")
+_ew("sqrt", "SqrtBackward0", "g / (2 * out)")
+_ew("rsqrt", "RsqrtBackward0", "-0.5 * g * out * out * out")
+_ew("sin", "SinBackward0", "g * cos(a)")
+_ew("cos", "CosBackward0", "-g * sin(a)")
+_ew("tan", "TanBackward0", "g * (1 + out * out)")
+_ew("tanh", "TanhBackward0", "g * (1 - out * out)")
+_ew("sigmoid", "SigmoidBackward0", "g * out * (1 - out)")
+_ew("relu", "ReluBackward0", "where(out > 0, g, 0 * g)")
+_ew("leaky_relu", "LeakyReluBackward0", "where(a > 0, g, g * slope)", params=("slope",))
+_ew("square", "PowBackward0", "2 * g * a")
+_ew("reciprocal", "ReciprocalBackward0", "-g * out * out")
+_ew("sign", "SignBackward0", "0 * g")
+_ew("floor", "FloorBackward0", "0 * g")
+_ew("ceil", "CeilBackward0", "0 * g")
+_ew("round", "RoundBackward0", "0 * g")
+_ew("clamp", "ClampBackward1", "where((a >= lo) & (a <= hi), g, 0 * g)", params=("lo", "hi"))
+_ew("maximum", "MaximumBackward0", "where(a > b, g, where(a == b, 0.5 * g, 0 * g))",
+    "where(b > a, g, where(a == b, 0.5 * g, 0 * g))")
+_ew("minimum", "MinimumBackward0", "where(a < b, g, where(a == b, 0.5 * g, 0 * g))",
+    "where(b < a, g, where(a == b, 0.5 * g, 0 * g))")
+_ew("where", "WhereBackward0", None, "where(a, g, 0 * g)", "where(a, 0 * g, g)")
+_ew("copy", "CloneBackward0", "g")  # clone, and dtype conversion (the engine casts g back)
+
+# The numpy forward of each elementwise op. Kept beside the table so a test can check both.
+def _sigmoid(a):
+    # exp(-logaddexp(0, -a)) is 1/(1+exp(-a)) without overflow warnings for large |a|.
+    return np.exp(-np.logaddexp(0, -a)).astype(a.dtype, copy=False)
+
+
+FORWARD: dict[str, Callable] = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+    "pow": np.power, "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log,
+    "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt,
+    "rsqrt": lambda a: 1 / np.sqrt(a), "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "tanh": np.tanh, "sigmoid": _sigmoid, "relu": lambda a: np.maximum(a, 0),
+    "leaky_relu": lambda a, slope: np.where(a > 0, a, a * slope),
+    "square": np.square, "reciprocal": lambda a: 1 / a, "sign": np.sign,
+    "floor": np.floor, "ceil": np.ceil, "round": np.round,
+    "clamp": lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi),
+    "maximum": np.maximum, "minimum": np.minimum, "where": np.where, "copy": np.array,
+}
+
+
+# ---- structural: a VJP each, written against the namespace xp --------------------------
+# Signature: vjp(xp, g, rec, a, b, out) -> one gradient (or None) per input.
+# ``rec.params`` holds the op's static parameters, ``rec.in_shapes`` its inputs' shapes.
+_NONE = frozenset()
+_A = frozenset("a")
+_B = frozenset("b")
+_A_OUT = frozenset(("a", "out"))
+
+
+def _keep(xp, g, rec, dims):
+    """Re-insert reduced dimensions so g broadcasts against the input (keepdim is params[-1])."""
+    if rec.params[-1] or dims is None and g.ndim == 0:
+        return g
+    shape = list(rec.in_shapes[0])
+    for d in (range(len(shape)) if dims is None else dims):
+        shape[d] = 1
+    return xp.reshape(g, tuple(shape))
+
+
+def _count(rec, dims) -> int:
+    shape = rec.in_shapes[0]
+    n = 1
+    for d in (range(len(shape)) if dims is None else dims):
+        n *= shape[d]
+    return n
+
+
+@_st("sum", "SumBackward1", 1, (_NONE,), params=("dims", "keepdim"))
+def _sum_vjp(xp, g, rec, a, b, out):
+    return (xp.broadcast_to(_keep(xp, g, rec, rec.params[0]), rec.in_shapes[0]),)
+
+
+@_st("mean", "MeanBackward1", 1, (_NONE,), params=("dims", "keepdim"))
+def _mean_vjp(xp, g, rec, a, b, out):
+    dims = rec.params[0]
+    g = _keep(xp, g, rec, dims) / _count(rec, dims)
+    return (xp.broadcast_to(g, rec.in_shapes[0]),)
+
+
+@_st("var", "VarBackward0", 1, (_A,), params=("dims", "correction", "keepdim"))
+def _var_vjp(xp, g, rec, a, b, out):
+    dims, correction = rec.params[0], rec.params[1]
+    centred = a - xp.mean(a, axis=dims, keepdims=True)
+    return (_keep(xp, g, rec, dims) * centred * (2 / (_count(rec, dims) - correction)),)
+
+
+@_st("std", "StdBackward0", 1, (_A_OUT,), params=("dims", "correction", "keepdim"))
+def _std_vjp(xp, g, rec, a, b, out):
+    dims, correction = rec.params[0], rec.params[1]
+    centred = a - xp.mean(a, axis=dims, keepdims=True)
+    scale = _keep(xp, g, rec, dims) / (_keep(xp, out, rec, dims) * (_count(rec, dims) - correction))
+    return (scale * centred,)
+
+
+@_st("amax", "AmaxBackward0", 1, (_A_OUT,), params=("dims", "keepdim"))
+def _amax_vjp(xp, g, rec, a, b, out):
+    # Ties share the gradient evenly, as PyTorch's amax/amin and full max()/min() do.
+    dims = rec.params[0]
+    hit = xp.equal(a, _keep(xp, out, rec, dims))
+    share = _keep(xp, g, rec, dims) / xp.sum(hit, axis=dims, keepdims=True)
+    return (xp.where(hit, share, 0 * share),)
+
+
+OPS["amin"] = Op("amin", "AminBackward0", 1, vjp=_amax_vjp, params=("dims", "keepdim"),
+                 uses=(_A_OUT,))
+
+
+@_st("max_dim", "MaxBackward0", 1, (_NONE,), params=("dim", "indices", "keepdim"))
+def _max_dim_vjp(xp, g, rec, a, b, out):
+    # Only the selected element receives the gradient (value_selecting_reduction_backward).
+    dim, indices, keepdim = rec.params
+    shape = rec.in_shapes[0]
+    idx = indices if keepdim else np.expand_dims(indices, dim)
+    positions = np.arange(shape[dim]).reshape([-1 if d == dim else 1 for d in range(len(shape))])
+    g = g if keepdim else xp.expand_dims(g, dim)
+    return (xp.where(positions == idx, g, 0 * g),)
+
+
+@_st("prod", "ProdBackward1", 1, (_A_OUT,), params=("dims", "keepdim"))
+def _prod_vjp(xp, g, rec, a, b, out):
+    dims = rec.params[0]
+    g, out = _keep(xp, g, rec, dims), _keep(xp, out, rec, dims)
+    if xp is not NP or np.all(a != 0):
+        return (g * out / a,)
+    # With zeros in a, out / a is wrong: take the product of the others by exclusive cumprods.
+    axis = None if dims is None else dims[0]
+    flat = a.reshape(-1) if axis is None else np.moveaxis(a, axis, -1)
+    left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate(
+        [flat[..., 1:], np.ones_like(flat[..., :1])], -1), -1), -1), -1)
+    others = left * right
+    others = others.reshape(a.shape) if axis is None else np.moveaxis(others, -1, axis)
+    return (g * others,)
+
+
+@_st("norm", "LinalgVectorNormBackward0", 1, (_A_OUT,), params=("p", "dims", "keepdim"))
+def _norm_vjp(xp, g, rec, a, b, out):
+    p, dims, keepdim = rec.params
+    g, out = _keep(xp, g, rec, dims), _keep(xp, out, rec, dims)
+    if p == 2:
+        return (xp.where(out == 0, 0 * a, g * a / xp.where(out == 0, 1 + 0 * out, out)),)
+    if p == 1:
+        return (g * xp.sign(a),)
+    if p == float("inf"):
+        hit = xp.equal(xp.abs(a), out)
+        return (xp.sign(a) * xp.where(hit, g / xp.sum(hit, axis=dims, keepdims=True), 0 * g),)
+    scale = xp.where(out == 0, 0 * out, g / xp.where(out == 0, 1 + 0 * out, out) ** (p - 1))
+    return (scale * xp.sign(a) * xp.abs(a) ** (p - 1),)
+
+
+@_st("logsumexp", "LogsumexpBackward0", 1, (_A_OUT,), params=("dims", "keepdim"))
+def _logsumexp_vjp(xp, g, rec, a, b, out):
+    dims = rec.params[0]
+    return (_keep(xp, g, rec, dims) * xp.exp(a - _keep(xp, out, rec, dims)),)
+
+
+@_st("cumsum", "CumsumBackward0", 1, (_NONE,), params=("dim",))
+def _cumsum_vjp(xp, g, rec, a, b, out):
+    dim = rec.params[0]
+    # The reversed cumulative sum, without a flip: total - cumsum + g.
+    return (xp.sum(g, axis=dim, keepdims=True) - xp.cumsum(g, axis=dim) + g,)
+
+
+@_st("softmax", "SoftmaxBackward0", 1, (frozenset(("out",)),), params=("dim",))
+def _softmax_vjp(xp, g, rec, a, b, out):
+    return (out * (g - xp.sum(g * out, axis=rec.params[0], keepdims=True)),)
+
+
+@_st("log_softmax", "LogSoftmaxBackward0", 1, (frozenset(("out",)),), params=("dim",))
+def _log_softmax_vjp(xp, g, rec, a, b, out):
+    return (g - xp.exp(out) * xp.sum(g, axis=rec.params[0], keepdims=True),)
+
+
+@_st("matmul", "MmBackward0", 2, (_B, _A))
+def _matmul_vjp(xp, g, rec, a, b, out):
+    sa, sb = rec.in_shapes
+    need_a, need_b = rec.ins[0] is not None, rec.ins[1] is not None
+    ga = gb = None
+    if len(sa) == 1 and len(sb) == 1:
+        ga = g * b if need_a else None
+        gb = g * a if need_b else None
+    elif len(sb) == 1:  # (..., n, k) @ (k,) -> (..., n)
+        ge = xp.expand_dims(g, -1)
+        ga = ge * b if need_a else None
+        gb = xp.sum(ge * a, axis=tuple(range(len(sa) - 1)), keepdims=False) if need_b else None
+    elif len(sa) == 1:  # (k,) @ (..., k, m) -> (..., m)
+        ge = xp.expand_dims(g, -2)
+        ga = xp.unbroadcast(xp.sum(ge * b, axis=-1, keepdims=False), sa) if need_a else None
+        gb = xp.expand_dims(a, -1) * ge if need_b else None
+    else:
+        ga = xp.unbroadcast(xp.matmul(g, xp.swapaxes(b, -1, -2)), sa) if need_a else None
+        gb = xp.unbroadcast(xp.matmul(xp.swapaxes(a, -1, -2), g), sb) if need_b else None
+    return ga, gb
+
+
+@_st("reshape", "ViewBackward0", 1, (_NONE,))
+def _reshape_vjp(xp, g, rec, a, b, out):
+    return (xp.reshape(g, rec.in_shapes[0]),)
+
+
+@_st("permute", "PermuteBackward0", 1, (_NONE,), params=("axes",))
+def _permute_vjp(xp, g, rec, a, b, out):
+    return (xp.transpose(g, tuple(np.argsort(rec.params[0]))),)
+
+
+@_st("expand", "ExpandBackward0", 1, (_NONE,))
+def _expand_vjp(xp, g, rec, a, b, out):
+    return (xp.unbroadcast(g, rec.in_shapes[0]),)
+
+
+@_st("getitem", "IndexBackward0", 1, (_NONE,), params=("index",))
+def _getitem_vjp(xp, g, rec, a, b, out):
+    return (xp.index_grad(g, rec.params[0], rec.in_shapes[0]),)
+
+
+@_st("index_grad", "IndexPutBackward0", 1, (_NONE,), params=("index", "shape"))
+def _index_grad_vjp(xp, g, rec, a, b, out):
+    # index_grad scatters into zeros; its own gradient gathers back: this closes the table
+    # under differentiation, so getitem has gradients of every order.
+    return (xp.getitem(g, rec.params[0]),)
+
+
+@_st("index_put", "IndexPutBackward0", 2, (_NONE, _NONE), params=("index",))
+def _index_put_vjp(xp, g, rec, a, b, out):
+    index = rec.params[0]
+    g_self = xp.index_zero(g, index) if rec.ins[0] is not None else None
+    g_value = (xp.unbroadcast(xp.getitem(g, index), rec.in_shapes[1])
+               if rec.ins[1] is not None else None)
+    return g_self, g_value
+
+
+@_st("cat", "CatBackward0", -1, (), params=("dim",))
+def _cat_vjp(xp, g, rec, *unused):
+    dim = rec.params[0]
+    grads, start = [], 0
+    for shape, slot in zip(rec.in_shapes, rec.ins):
+        stop = start + shape[dim]
+        if slot is not None:
+            grads.append(xp.getitem(g, (slice(None),) * dim + (slice(start, stop),)))
+        else:
+            grads.append(None)
+        start = stop
+    return tuple(grads)
+
+
+@_st("stack", "StackBackward0", -1, (), params=("dim",))
+def _stack_vjp(xp, g, rec, *unused):
+    dim = rec.params[0]
+    return tuple(xp.getitem(g, (slice(None),) * dim + (i,)) if slot is not None else None
+                 for i, slot in enumerate(rec.ins))
+
+
+@_st("view_write", "CopySlices", 2, (_NONE, _NONE), params=("view_fn",))
+def _view_write_vjp(xp, g, rec, a, b, out):
+    # An in-place write through a view: the base keeps g outside the view, the value gets g
+    # inside it. view_fn maps a base-shaped numpy array to the view, so numpy only.
+    view_fn = rec.params[0]
+    g_base = None
+    if rec.ins[0] is not None:
+        g_base = np.array(g, copy=True)
+        view_fn(g_base)[...] = 0
+    g_value = xp.unbroadcast(np.array(view_fn(g)), rec.in_shapes[1]) if rec.ins[1] is not None else None
+    return g_base, g_value
+
+
+@_st("view_of", "AsStridedBackward0", 1, (_NONE,), params=("view_fn",))
+def _view_of_vjp(xp, g, rec, a, b, out):
+    base = np.zeros(rec.in_shapes[0], dtype=g.dtype)
+    rec.params[0](base)[...] = g
+    return (base,)
+
+
+@_st("function", "BackwardCFunction", -1, (), params=("cls", "ctx"))
+def _function_vjp(xp, g, rec, *unused):
+    from .autograd.function import run_backward  # user Functions live in autograd
+    return run_backward(rec, g, xp)
+
+
+STRUCTURAL = tuple(name for name, op in OPS.items() if not op.elementwise)
+ELEMENTWISE = tuple(name for name, op in OPS.items() if op.elementwise)
+
+
+# ---- the numpy namespace the interpreter evaluates rules in -----------------------------
+def _unbroadcast(g, shape):
+    """Sum g down to ``shape``: the one place broadcasting is undone."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _index_grad(g, index, shape):
+    z = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        z[index] = g
+    else:
+        np.add.at(z, index, g)
+    return z
+
+
+def _index_zero(g, index):
+    g = np.array(g, copy=True)
+    g[index] = 0
+    return g
+
+
+def _is_basic(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
+
+
+class _Numpy:
+    """The namespace rules see in the interpreter: numpy, plus the three helpers above."""
+
+    sum = staticmethod(np.sum)
+    mean = staticmethod(np.mean)
+    reshape = staticmethod(np.reshape)
+    broadcast_to = staticmethod(np.broadcast_to)
+    transpose = staticmethod(np.transpose)
+    swapaxes = staticmethod(np.swapaxes)
+    expand_dims = staticmethod(np.expand_dims)
+    matmul = staticmethod(np.matmul)
+    cumsum = staticmethod(np.cumsum)
+    where = staticmethod(np.where)
+    equal = staticmethod(np.equal)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sign = staticmethod(np.sign)
+    abs = staticmethod(np.abs)
+    unbroadcast = staticmethod(_unbroadcast)
+    index_grad = staticmethod(_index_grad)
+    index_zero = staticmethod(_index_zero)
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+
+NP = _Numpy()
+FORMULA_NUMPY = {"where": np.where, "sign": np.sign, "log": np.log, "exp": np.exp,
+                 "sin": np.sin, "cos": np.cos, "sqrt": np.sqrt, "tanh": np.tanh}

@@ -1,0 +1,54 @@
+"""SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD computes it."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..grad_mode import no_grad
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        if lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, momentum = group["lr"], group["momentum"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                d_p = p._grad._data
+                if group["maximize"]:
+                    d_p = -d_p
+                if group["weight_decay"]:
+                    d_p = d_p + group["weight_decay"] * p._data
+                if momentum:
+                    state = self.state.setdefault(p, {})
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = _tensor(np.array(d_p, copy=True))
+                    else:
+                        buf._data *= momentum
+                        buf._data += (1 - group["dampening"]) * d_p
+                    d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
+                p._data -= (lr * d_p).astype(p._data.dtype, copy=False)
+                p._vc[0] += 1
+        return loss
+
+
+def _tensor(a):
+    from ..tensor import Tensor
+    return Tensor._make(a)

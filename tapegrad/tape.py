@@ -1,0 +1,201 @@
+"""The Wengert tape: a flat, append-only list of records, one per differentiable operation.
+
+A tensor knows only its slot on the tape. A record names its inputs by slot, so the tape is a
+program (see ``Tape.__str__``) and backward is that program read in reverse.
+
+Lifetime is by reference count, kept on the record: one count per live tensor bound to the slot
+and one per later record that reads it. When a count reaches zero the record is reclaimed at once
+and its inputs are released in turn, so an evaluation loop that never calls backward leaves
+nothing behind, and memory is returned as deterministically as PyTorch returns it.
+Leaf records (inputs that require grad) are counted only by the records that read them: a
+parameter alone keeps no record alive.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+FREED = "freed"  # Record.saved after backward released it (retain_graph=False)
+
+
+class Record:
+    """One operation on the tape: ``out = op(ins...)``, with what its derivative needs saved."""
+
+    __slots__ = ("op", "name", "ins", "out", "saved", "params", "in_shapes", "shape", "dtype",
+                 "vers", "rc", "node", "hooks", "retain", "leaf", "where", "sig")
+
+    def __init__(self, op, name, ins, saved, params, in_shapes, shape, dtype, vers):
+        self.op = op
+        self.name = name          # PyTorch's grad_fn class name (an op may have several)
+        self.ins = ins            # input slots; None where that input needs no gradient
+        self.out = -1
+        self.saved = saved        # (a, b, c, out), each an array, a Python scalar or None
+        self.params = params
+        self.in_shapes = in_shapes
+        self.shape = shape
+        self.dtype = dtype        # numpy dtype of the output
+        self.vers = vers          # ((saved index, version counter, version at save), ...)
+        self.rc = 1               # the output tensor
+        self.node = None          # the grad_fn object, made on first request
+        self.hooks = None         # tensor hooks registered on the output
+        self.retain = None        # weakref to the output tensor, set by retain_grad()
+        self.leaf = None          # the leaf tensor, for a leaf record
+        self.where = None         # the forward's traceback, under anomaly detection
+        self.sig = None           # the JIT's structural signature, computed once
+
+
+class Tape:
+    """This thread's records, by slot. Slots are never reused, so a freed slot stays freed."""
+
+    def __init__(self) -> None:
+        self.records: dict[int, Record] = {}
+        self.next_slot = 0
+
+    def append(self, rec: Record) -> int:
+        slot = self.next_slot
+        self.next_slot = slot + 1
+        rec.out = slot
+        records = self.records
+        for s in rec.ins:
+            if s is not None:
+                records[s].rc += 1
+        records[slot] = rec
+        return slot
+
+    def leaf_slot(self, t) -> int:
+        """The slot of leaf tensor ``t``'s record, made when a recorded op first reads it."""
+        slot = t._leaf_slot
+        if slot is not None and t._tape is self and slot in self.records:
+            return slot
+        rec = Record(LEAF, "AccumulateGrad", (), None, (), (), t._data.shape, t._data.dtype, ())
+        rec.rc = 0
+        rec.leaf = t
+        slot = self.append(rec)
+        t._leaf_slot = slot
+        t._tape = self
+        return slot
+
+    def release(self, slot: int) -> None:
+        """Drop one reference to ``slot``; reclaim every record that becomes unreachable."""
+        records = self.records
+        stack = [slot]
+        while stack:
+            rec = records.get(stack.pop())
+            if rec is None:
+                continue
+            rec.rc -= 1
+            if rec.rc <= 0:
+                del records[rec.out]
+                rec.node = None  # breaks the record <-> grad_fn cycle
+                leaf = rec.leaf
+                if leaf is not None:
+                    if leaf._tape is self and leaf._leaf_slot == rec.out:
+                        leaf._leaf_slot = None
+                stack.extend(s for s in rec.ins if s is not None)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(list(self.records.values()))
+
+    def __str__(self) -> str:
+        return format_listing(self.records.values())
+
+    def __repr__(self) -> str:
+        return f"<Tape: {len(self.records)} records>"
+
+
+class _LeafOp:
+    name = "leaf"
+    node_name = "AccumulateGrad"
+    elementwise = False
+    uses = ()
+    params = ()
+
+
+LEAF = _LeafOp()
+
+
+# ---- per-thread state: grad mode and the current tape ------------------------------------
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.tape = Tape()
+        self.anomaly = False
+
+
+STATE = _State()
+
+
+def current_tape() -> Tape:
+    """This thread's tape."""
+    return STATE.tape
+
+
+# ---- the listing ------------------------------------------------------------------------
+_SHORT = {"float32": "f32", "float64": "f64", "float16": "f16", "int64": "i64", "int32": "i32",
+          "int16": "i16", "int8": "i8", "uint8": "u8", "bool": "bool"}
+
+
+def type_str(dtype, shape) -> str:
+    return f"{_SHORT.get(np.dtype(dtype).name, np.dtype(dtype).name)}[{','.join(map(str, shape))}]"
+
+
+def _operand(rec: Record, i: int) -> str:
+    slot = rec.ins[i] if i < len(rec.ins) else None
+    if slot is not None:
+        return f"%{slot}"
+    value: Any = rec.saved[i] if rec.saved not in (None, FREED) and i < 3 else None
+    if value is None or isinstance(value, np.ndarray):
+        return f"const {type_str(rec.dtype if value is None else value.dtype, rec.in_shapes[i])}"
+    return repr(value)
+
+
+def _param_str(name: str, value) -> str:
+    if callable(value):
+        return f"{name}=<fn>"
+    if isinstance(value, np.ndarray):
+        return f"{name}=<{type_str(value.dtype, value.shape)}>"
+    return f"{name}={value!r}"
+
+
+def format_record(rec: Record) -> str:
+    lhs = f"%{rec.out} : {type_str(rec.dtype, rec.shape)}"
+    if rec.op is LEAF:
+        return f"{lhs} = input"
+    args = [_operand(rec, i) for i in range(len(rec.in_shapes))]
+    names = rec.op.params
+    if names and names[0] == "cls":  # a user Function: show which
+        args.append(rec.params[0].__name__)
+    else:
+        args += [_param_str(n, v) for n, v in zip(names, rec.params) if n not in ("index",)]
+        if "index" in names:
+            args.append(f"index={_index_str(rec.params[names.index('index')])}")
+    saved = [n for n, v in zip(("a", "b", "c", "out"), rec.saved or ()) if isinstance(v, np.ndarray)]
+    tail = f"    # saves {', '.join(saved)}" if saved and rec.saved is not FREED else ""
+    if rec.saved is FREED:
+        tail = "    # freed"
+    return f"{lhs} = {rec.op.name} {', '.join(args)}{tail}"
+
+
+def _index_str(index) -> str:
+    items = index if isinstance(index, tuple) else (index,)
+    parts = []
+    for i in items:
+        if isinstance(i, slice):
+            parts.append(":".join("" if v is None else str(v) for v in (i.start, i.stop))
+                         + ("" if i.step is None else f":{i.step}"))
+        elif i is Ellipsis:
+            parts.append("...")
+        elif isinstance(i, np.ndarray):
+            parts.append(f"<{type_str(i.dtype, i.shape)}>")
+        else:
+            parts.append(repr(i))
+    return "[" + ", ".join(parts) + "]"
+
+
+def format_listing(records) -> str:
+    return "\n".join(format_record(r) for r in records)
