@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .ops import FORMULA_NUMPY, NP
-from .tape import FREED, LEAF, STATE, Record
+from .tape import FREED, LEAF, TLS, Record
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -98,7 +98,7 @@ class Backward:
         self.adj: dict[int, object] = {}
         self.leaves: list = []           # (leaf record, gradient) in visiting order
         self.capture = capture           # slot -> gradient, for autograd.grad's inputs
-        self.anomaly = STATE.anomaly
+        self.anomaly = TLS.s.anomaly
 
     def seed(self, slot: int, g) -> None:
         self.add(slot, g)
@@ -204,8 +204,7 @@ def finish(bw: Backward, retain_graph: bool, accumulate: bool) -> None:
         for rec in bw.order:
             if rec.op.name == "function":
                 rec.params[1]._free()
-            if rec.saved is not None and rec.saved is not FREED and any(
-                    v is not None for v in rec.saved):
+            if rec.saved is not FREED and any(isinstance(v, np.ndarray) for v in rec.saved):
                 rec.saved = FREED
                 rec.vers = ()
 
@@ -218,7 +217,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     ``.grad`` changes; otherwise they accumulate into the leaves.
     """
     from . import backends
-    tape = STATE.tape
+    tape = TLS.s.tape
     records = tape.records
     root_slots = [r._slot for r in roots]
     order = reachable(records, root_slots)

@@ -14,29 +14,58 @@ import numpy as np
 
 from . import dtypes
 from .dtypes import result_type, scalar_result_type
-from .ops import FORWARD, OPS, _is_basic
-from .tape import STATE, Record
+from .ops import FORWARD, NO_SAVE, OPS, _is_basic
+from .tape import TLS, Record
 from .tensor import Tensor, _dim
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
+NO_SAVED = (None, None, None, None)
 
 
 # ---- recording ---------------------------------------------------------------------------
-_SAVE_PLANS: dict = {}
+def _slot_of(x: Tensor, tape) -> int:
+    slot = x._slot
+    if slot is None:
+        return tape.leaf_slot(x)
+    if x._tape is not tape:
+        raise RuntimeError("tapegrad: this tensor's history is on another thread's tape; "
+                           "detach() it, or compute it on this thread")
+    return slot
 
 
-def _save_plan(op, mask: int) -> tuple:
-    """Which of (a, b, c, out) to save when the inputs in ``mask`` need gradients."""
-    key = (op.name, mask)
-    plan = _SAVE_PLANS.get(key)
-    if plan is None:
-        names = set()
-        for i, uses in enumerate(op.uses or ()):
-            if mask >> i & 1:
-                names |= uses
-        plan = tuple(n in names for n in ("a", "b", "c", "out"))
-        _SAVE_PLANS[key] = plan
-    return plan
+def _push(tape, rec: Record, out: Tensor, s0, s1) -> Tensor:
+    """Tape.append for one or two inputs, inlined: this runs on every recorded op."""
+    records = tape.records
+    slot = tape.next_slot
+    tape.next_slot = slot + 1
+    rec.out = slot
+    if s0 is not None:
+        records[s0].rc += 1
+    if s1 is not None:
+        records[s1].rc += 1
+    records[slot] = rec
+    out._slot = slot
+    out._tape = tape
+    if TLS.s.anomaly:
+        rec.where = "".join(traceback.format_stack()[:-3])
+    return out
+
+
+def emit1(op, name: str, data: np.ndarray, x: Tensor, xa: np.ndarray, params: tuple = ()):
+    """``emit`` for one input that requires grad: the unary fast path."""
+    tape = TLS.s.tape
+    s0 = _slot_of(x, tape)
+    plan = op.plans[1]
+    out = Tensor._make(data, True)
+    if plan is NO_SAVE:
+        saved, vers = NO_SAVED, ()
+    else:
+        saved = (xa if plan[0] else None, None, None, data if plan[3] else None)
+        vers = ((0, x._vc, x._vc[0]),) if plan[0] else ()
+        if plan[3]:
+            vers += ((3, out._vc, 0),)
+    rec = Record(op, name, (s0,), saved, params, (xa.shape,), data.shape, data.dtype, vers)
+    return _push(tape, rec, out, s0, None)
 
 
 def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: tuple = ()):
@@ -45,7 +74,7 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
     ``inputs`` are the operands as the user gave them (tensors or Python scalars); ``arrays``
     are the values the forward actually used (after promotion), which is what gets saved.
     """
-    tape = STATE.tape
+    tape = TLS.s.tape
     ins = []
     mask = 0
     for i, x in enumerate(inputs):
@@ -61,7 +90,7 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
         ins.append(slot)
         mask |= 1 << i
     out = Tensor._make(data, True)
-    plan = _save_plan(op, mask)
+    plan = op.plans[mask] if mask < 8 else NO_SAVE
     saved = [None, None, None, None]
     vl = []
     for k in range(len(inputs) if len(inputs) < 3 else 3):
@@ -81,13 +110,13 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
     rec = Record(op, name, tuple(ins), saved, params, in_shapes, data.shape, data.dtype, vers)
     out._slot = tape.append(rec)
     out._tape = tape
-    if STATE.anomaly:
+    if TLS.s.anomaly:
         rec.where = "".join(traceback.format_stack()[:-2])
     return out
 
 
 def _wants_grad(*xs) -> bool:
-    if not STATE.grad_enabled:
+    if not TLS.s.grad_enabled:
         return False
     for x in xs:
         if isinstance(x, Tensor) and x._rg:
@@ -147,31 +176,105 @@ _FLOATING = frozenset(("div", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "
                        "tanh", "sigmoid", "reciprocal"))
 
 
-def binary(opname: str, x, y, name: str | None = None):
+def _make_binary(opname: str):
+    """The forward of one binary elementwise op, with recording inlined: this is the code every
+    ``a * b`` in a user's script runs, so it avoids calls it can do without."""
     op = OPS[opname]
-    xa, ya, dt = _operands(x, y, opname in _FLOATING)
-    try:
-        data = FORWARD[opname](xa, ya)
-    except ValueError:
-        raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
-    if not isinstance(data, np.ndarray) or data.dtype != dt:
-        data = np.asarray(data, dtype=dt)
-    if _wants_grad(x, y):
-        return emit(op, name or op.node_name, data, (x, y), (xa, ya))
-    return Tensor._make(data)
+    fwd = FORWARD[opname]
+    floating = opname in _FLOATING
+    plans = op.plans
+    default_name = op.node_name
+
+    def f(x, y, name=None):
+        fast = False
+        if isinstance(x, Tensor):
+            xa = x._data
+            if isinstance(y, Tensor):
+                ya = y._data
+                fast = xa.dtype is ya.dtype and (not floating or xa.dtype.kind == "f")
+            elif type(y) is float or type(y) is int:
+                ya = y
+                fast = xa.dtype.kind == "f"
+        if fast:  # same dtypes, or a float tensor and a Python number: nothing to promote
+            try:
+                data = fwd(xa, ya)
+            except ValueError:
+                raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
+            if type(data) is not np.ndarray:
+                data = np.asarray(data)
+        else:
+            xa, ya, dt = _operands(x, y, floating)
+            try:
+                data = fwd(xa, ya)
+            except ValueError:
+                raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
+            if type(data) is not np.ndarray or data.dtype != dt:
+                data = np.asarray(data, dtype=dt)
+        tx, ty = isinstance(x, Tensor), isinstance(y, Tensor)
+        rx, ry = tx and x._rg, ty and y._rg
+        if not (rx or ry):
+            return Tensor._make(data)
+        st = TLS.s
+        if not st.grad_enabled:
+            return Tensor._make(data)
+        tape = st.tape
+        s0 = _slot_of(x, tape) if rx else None
+        s1 = _slot_of(y, tape) if ry else None
+        plan = plans[rx | ry << 1]
+        out = Tensor._make(data, True)
+        vers = ()
+        if plan is NO_SAVE:
+            saved = (None if tx else xa, None if ty else ya, None, None)
+        else:
+            saved = (xa if plan[0] or not tx else None, ya if plan[1] or not ty else None, None,
+                     data if plan[3] else None)
+            if plan[0] and tx:
+                vers = ((0, x._vc, x._vc[0]),)
+            if plan[1] and ty:
+                vers += ((1, y._vc, y._vc[0]),)
+            if plan[3]:
+                vers += ((3, out._vc, 0),)
+        rec = Record(op, name or default_name, (s0, s1), saved, (),
+                     (xa.shape if tx else (), ya.shape if ty else ()), data.shape, data.dtype, vers)
+        records = tape.records
+        slot = tape.next_slot
+        tape.next_slot = slot + 1
+        rec.out = slot
+        if rx:
+            records[s0].rc += 1
+        if ry:
+            records[s1].rc += 1
+        records[slot] = rec
+        out._slot = slot
+        out._tape = tape
+        if st.anomaly:
+            rec.where = "".join(traceback.format_stack()[:-1])
+        return out
+
+    f.__name__ = opname
+    return f
+
+
+_BINARY = {name: _make_binary(name) for name in ("add", "sub", "mul", "div", "pow", "maximum",
+                                                  "minimum")}
+
+
+def binary(opname: str, x, y, name: str | None = None):
+    return _BINARY[opname](x, y, name)
 
 
 def unary(opname: str, x, params: tuple = (), name: str | None = None):
-    x = as_tensor_arg(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor_arg(x)
     op = OPS[opname]
     xa = x._data
-    if opname in _FLOATING and xa.dtype.kind != "f":
+    if xa.dtype.kind != "f" and opname in _FLOATING:
         xa = xa.astype(dtypes.get_default_dtype().np)
     data = FORWARD[opname](xa, *params)
-    if not isinstance(data, np.ndarray) or data.dtype != xa.dtype:
+    if type(data) is not np.ndarray or data.dtype is not xa.dtype:
         data = np.asarray(data, dtype=xa.dtype)
-    if x._rg and STATE.grad_enabled:
-        return emit(op, name or op.node_name, data, (x,), (xa,), params)
+    if x._rg and TLS.s.grad_enabled:
+        return emit1(op, name or op.node_name, data, x, xa, params)
     return Tensor._make(data)
 
 
@@ -309,7 +412,7 @@ def to_dtype(x: Tensor, dt, copy: bool = False) -> Tensor:
     if dt.np == x._data.dtype:
         return clone(x) if copy else x
     data = x._data.astype(dt.np)
-    if x._rg and STATE.grad_enabled and dt.is_floating_point:
+    if x._rg and TLS.s.grad_enabled and dt.is_floating_point:
         return emit(OPS["copy"], "ToCopyBackward0", data, (x,), (x._data,))
     return Tensor._make(data)
 
@@ -411,7 +514,7 @@ def _reduce_args(dim, keepdim, kwargs):
 
 def _reduction(opname, name_all, name_dim, x, dims, keepdim, data, arrays_a=None):
     data = np.asarray(data)
-    if x._rg and STATE.grad_enabled and data.dtype.kind == "f":
+    if x._rg and TLS.s.grad_enabled and data.dtype.kind == "f":
         return emit(OPS[opname], name_all if dims is None else name_dim, data, (x,),
                     (x._data if arrays_a is None else arrays_a,), (dims, keepdim))
     return Tensor._make(data)
@@ -454,7 +557,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwa
     dims, corr = _dims(dim, x.ndim), _correction(unbiased, correction)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = np.var(x._data, axis=dims, keepdims=keepdim, ddof=corr)
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         return emit(OPS["var"], "VarBackward0", np.asarray(data), (x,), (x._data,),
                     (dims, corr, keepdim))
     return Tensor._make(np.asarray(data))
@@ -466,18 +569,23 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwa
     dims, corr = _dims(dim, x.ndim), _correction(unbiased, correction)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = np.std(x._data, axis=dims, keepdims=keepdim, ddof=corr)
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         return emit(OPS["std"], "StdBackward0", np.asarray(data), (x,), (x._data,),
                     (dims, corr, keepdim))
     return Tensor._make(np.asarray(data))
 
 
-_MinMax = namedtuple("max", ["values", "indices"])
+def _return_type(name: str):
+    base = namedtuple(name, ["values", "indices"])
+
+    def __repr__(self):
+        return f"tapegrad.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
 
 
 class return_types:
-    max = namedtuple("max", ["values", "indices"])
-    min = namedtuple("min", ["values", "indices"])
+    max = _return_type("max")
+    min = _return_type("min")
 
 
 def _check_nonempty(x, what):
@@ -504,7 +612,7 @@ def _extreme(which: str, input, dim=None, keepdim=False, **kwargs):
     if not keepdim and x.ndim:
         idx, values = np.squeeze(idx, d), np.squeeze(values, d)
     indices = Tensor._make(idx.astype(np.int64))
-    if x._rg and STATE.grad_enabled and x.ndim:
+    if x._rg and TLS.s.grad_enabled and x.ndim:
         name = "MaxBackward0" if which == "max" else "MinBackward0"
         out = emit(OPS["max_dim"], name, values, (x,), (x._data,), (d, idx, keepdim))
     else:
@@ -587,7 +695,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, **kwargs):
     else:
         data = np.sum(np.abs(xa) ** p, axis=dims, keepdims=keepdim) ** (1 / p)
     data = np.asarray(data, dtype=xa.dtype)
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         return emit(OPS["norm"], "LinalgVectorNormBackward0", data, (x,), (xa,), (p, dims, keepdim))
     return Tensor._make(data)
 
@@ -599,7 +707,7 @@ def cumsum(input, dim, *, dtype=None):
     d = _dim(dim, x.ndim)
     np_dt = np.int64 if x._data.dtype.kind in "iub" else None
     data = np.cumsum(x._data, axis=d, dtype=np_dt) if x.ndim else x._data.copy()
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         return emit(OPS["cumsum"], "CumsumBackward0", data, (x,), (x._data,), (d,))
     return Tensor._make(data)
 
@@ -616,7 +724,7 @@ def logsumexp(input, dim, keepdim=False):
     if not keepdim:
         data = np.squeeze(data, axis=dims) if dims is not None else data.reshape(())
     data = np.asarray(data, dtype=xa.dtype)
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         return emit(OPS["logsumexp"], "LogsumexpBackward0", data, (x,), (xa,), (dims, keepdim))
     return Tensor._make(data)
 
@@ -639,7 +747,7 @@ def softmax(input, dim=None, dtype=None):
     xa = x._data
     e = np.exp(xa - np.amax(xa, axis=d, keepdims=True))
     data = e / np.sum(e, axis=d, keepdims=True)
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         return emit(OPS["softmax"], "SoftmaxBackward0", data, (x,), (xa,), (d,))
     return Tensor._make(data)
 
@@ -652,7 +760,7 @@ def log_softmax(input, dim=None, dtype=None):
     xa = x._data
     shifted = xa - np.amax(xa, axis=d, keepdims=True)
     data = shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         return emit(OPS["log_softmax"], "LogSoftmaxBackward0", data, (x,), (xa,), (d,))
     return Tensor._make(data)
 
@@ -760,7 +868,7 @@ def _as_view(out: Tensor, x: Tensor, fn) -> Tensor:
 
 def _shape_op(x: Tensor, data: np.ndarray, opname: str, name: str, params: tuple, fn):
     """A view op: record it if needed, and remember how to re-derive the view from its base."""
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         out = emit(OPS[opname], name, data, (x,), (x._data,), params)
     else:
         out = Tensor._make(data)
@@ -975,7 +1083,7 @@ def getitem(x: Tensor, index):
     except IndexError as e:
         raise _index_error(e, x.shape) from None
     basic = _is_basic(index)
-    if x._rg and STATE.grad_enabled:
+    if x._rg and TLS.s.grad_enabled:
         out = emit(OPS["getitem"], _node_name_for_index(index), np.asarray(data), (x,),
                    (x._data,), (index,))
     else:
@@ -1137,7 +1245,7 @@ def _type_name(dt) -> str:
 
 
 def _check_inplace_allowed(x: Tensor) -> None:
-    if not STATE.grad_enabled:
+    if not TLS.s.grad_enabled:
         return
     if x._slot is None and x._rg:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
@@ -1254,11 +1362,11 @@ def setitem(x: Tensor, index, value) -> None:
 
 class _no_grad:
     def __enter__(self):
-        self.prev = STATE.grad_enabled
-        STATE.grad_enabled = False
+        self.prev = TLS.s.grad_enabled
+        TLS.s.grad_enabled = False
 
     def __exit__(self, *exc):
-        STATE.grad_enabled = self.prev
+        TLS.s.grad_enabled = self.prev
 
 
 def floor(input):

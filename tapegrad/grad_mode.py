@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from .tape import STATE
+from .tape import TLS
 
 
 class _GradMode:
@@ -12,11 +12,11 @@ class _GradMode:
     enabled: bool = False
 
     def __enter__(self) -> None:
-        self._prev = STATE.grad_enabled
-        STATE.grad_enabled = self.enabled
+        self._prev = TLS.s.grad_enabled
+        TLS.s.grad_enabled = self.enabled
 
     def __exit__(self, *exc) -> None:
-        STATE.grad_enabled = self._prev
+        TLS.s.grad_enabled = self._prev
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -46,18 +46,18 @@ class set_grad_enabled(_GradMode):
     ``with`` block."""
 
     def __init__(self, mode: bool) -> None:
-        self._prev = STATE.grad_enabled
+        self._prev = TLS.s.grad_enabled
         self.enabled = bool(mode)
-        STATE.grad_enabled = self.enabled
+        TLS.s.grad_enabled = self.enabled
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc) -> None:
-        STATE.grad_enabled = self._prev
+        TLS.s.grad_enabled = self._prev
 
     def __call__(self, fn):
-        STATE.grad_enabled = self._prev  # used as a decorator: only the call switches the mode
+        TLS.s.grad_enabled = self._prev  # used as a decorator: only the call switches the mode
         mode = self.enabled
 
         @functools.wraps(fn)
@@ -68,4 +68,4 @@ class set_grad_enabled(_GradMode):
 
 
 def is_grad_enabled() -> bool:
-    return STATE.grad_enabled
+    return TLS.s.grad_enabled

@@ -118,13 +118,14 @@ def bind() -> None:
     from . import creation
     T = Tensor
     # operators
-    T.__add__ = T.__radd__ = lambda s, o: F.binary("add", s, o)
-    T.__radd__ = lambda s, o: F.binary("add", o, s)
-    T.__sub__ = lambda s, o: F.binary("sub", s, o)
+    B = F._BINARY
+    T.__add__ = B["add"]
+    T.__radd__ = lambda s, o: B["add"](o, s)
+    T.__sub__ = B["sub"]
     T.__rsub__ = _rsub
-    T.__mul__ = lambda s, o: F.binary("mul", s, o)
-    T.__rmul__ = lambda s, o: F.binary("mul", o, s)
-    T.__truediv__ = lambda s, o: F.binary("div", s, o)
+    T.__mul__ = B["mul"]
+    T.__rmul__ = lambda s, o: B["mul"](o, s)
+    T.__truediv__ = B["div"]
     T.__rtruediv__ = _rdiv
     T.__floordiv__ = _floordiv
     T.__rfloordiv__ = _rfloordiv

@@ -24,7 +24,7 @@ class Op:
     """One row of the table. ``uses[i]`` names what input ``i``'s gradient reads: only that is saved."""
 
     __slots__ = ("name", "node_name", "arity", "grads", "vjp", "params", "uses", "elementwise",
-                 "_fns")
+                 "_fns", "plans")
 
     def __init__(self, name, node_name, arity, grads=None, vjp=None, params=(), uses=None):
         self.name = name
@@ -38,6 +38,9 @@ class Op:
             uses = tuple(_names_in(f) if f else frozenset() for f in grads)
         self.uses = uses
         self._fns = {}
+        # plans[mask]: which of (a, b, c, out) to save when the inputs in bit-mask ``mask`` need
+        # gradients; precomputed because it is read on every recorded op.
+        self.plans = tuple(_plan(uses, mask) for mask in range(8))
 
     def grad_fns(self, ns_name: str, ns: dict) -> tuple:
         """The formulas compiled once per namespace into ``f(g, a, b, c, out, *params)``."""
@@ -50,6 +53,18 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
+
+
+NO_SAVE = (False, False, False, False)
+
+
+def _plan(uses: tuple, mask: int) -> tuple:
+    names = set()
+    for i, u in enumerate(uses):
+        if mask >> i & 1:
+            names |= u
+    plan = tuple(n in names for n in SAVED_NAMES)
+    return NO_SAVE if plan == NO_SAVE else plan
 
 
 def _names_in(formula: str) -> frozenset:

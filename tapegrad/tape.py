@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 FREED = "freed"  # Record.saved after backward released it (retain_graph=False)
+NOTHING = (None, None, None, None)
 
 
 class Record:
@@ -69,7 +70,7 @@ class Tape:
         slot = t._leaf_slot
         if slot is not None and t._tape is self and slot in self.records:
             return slot
-        rec = Record(LEAF, "AccumulateGrad", (), None, (), (), t._data.shape, t._data.dtype, ())
+        rec = Record(LEAF, "AccumulateGrad", (), NOTHING, (), (), t._data.shape, t._data.dtype, ())
         rec.rc = 0
         rec.leaf = t
         slot = self.append(rec)
@@ -80,6 +81,10 @@ class Tape:
     def release(self, slot: int) -> None:
         """Drop one reference to ``slot``; reclaim every record that becomes unreachable."""
         records = self.records
+        rec = records.get(slot)
+        if rec is not None and rec.rc > 1:  # the common case: something still reads it
+            rec.rc -= 1
+            return
         stack = [slot]
         while stack:
             rec = records.get(stack.pop())
@@ -120,19 +125,33 @@ LEAF = _LeafOp()
 
 
 # ---- per-thread state: grad mode and the current tape ------------------------------------
-class _State(threading.local):
+class State:
+    """One thread's autograd state. Hot paths fetch it once per op (``TLS.s``): one
+    thread-local lookup instead of one per attribute."""
+
+    __slots__ = ("grad_enabled", "tape", "anomaly")
+
     def __init__(self) -> None:
         self.grad_enabled = True
         self.tape = Tape()
         self.anomaly = False
 
 
-STATE = _State()
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.s = State()
+
+
+TLS = _Local()
+
+
+def state() -> State:
+    return TLS.s
 
 
 def current_tape() -> Tape:
     """This thread's tape."""
-    return STATE.tape
+    return TLS.s.tape
 
 
 # ---- the listing ------------------------------------------------------------------------

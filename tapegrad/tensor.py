@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import dtypes
-from .tape import STATE, Tape
+from .tape import TLS, Tape
 
 
 class device:
@@ -44,8 +44,14 @@ CPU = device("cpu")
 
 
 class Tensor:
-    __slots__ = ("_data", "_slot", "_tape", "_rg", "_grad", "_vc", "_leaf_slot", "_base",
-                 "_view_fn", "_hooks", "__weakref__")
+    # Every op makes a tensor, so only the fields every tensor uses are slots; the rest are
+    # class-level defaults, stored per instance (in __dict__) only when set.
+    __slots__ = ("_data", "_slot", "_tape", "_rg", "_vc", "__dict__", "__weakref__")
+    _grad = None        # .grad
+    _leaf_slot = None   # a leaf's record on its tape, while some record reads it
+    _base = None        # a view's base tensor
+    _view_fn = None     # base array -> this view's array
+    _hooks = None       # a leaf's hooks
 
     # ---- construction ------------------------------------------------------------------
     def __init__(self, data: Any = None, *, requires_grad: bool = False, dtype=None) -> None:
@@ -57,8 +63,11 @@ class Tensor:
 
     @staticmethod
     def _make(data: np.ndarray, requires_grad: bool = False) -> "Tensor":
-        t = object.__new__(Tensor)
-        _init(t, data, requires_grad)
+        t = _new(Tensor)
+        t._data = data
+        t._slot = t._tape = None
+        t._rg = requires_grad
+        t._vc = [0]
         return t
 
     def __del__(self) -> None:
@@ -309,8 +318,8 @@ class Tensor:
         _init(t, self._data.copy(), self._rg)
         if self._grad is not None:
             t._grad = Tensor._make(self._grad._data.copy())
-        if hasattr(self, "__dict__"):  # subclasses such as nn.Parameter
-            t.__dict__.update(self.__dict__)
+        t.__dict__.update({k: v for k, v in self.__dict__.items()
+                           if k not in ("_grad", "_leaf_slot", "_base", "_view_fn", "_hooks")})
         memo[id(self)] = t
         return t
 
@@ -325,17 +334,14 @@ class Tensor:
         raise RuntimeError("tapegrad runs on the CPU only; CUDA is not available")
 
 
+_new = object.__new__
+
+
 def _init(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
     t._data = data
-    t._slot = None
-    t._tape = None
+    t._slot = t._tape = None
     t._rg = requires_grad
-    t._grad = None
     t._vc = [0]
-    t._leaf_slot = None
-    t._base = None
-    t._view_fn = None
-    t._hooks = None
 
 
 def _dim(dim: int, ndim: int) -> int:
@@ -369,4 +375,4 @@ class RemovableHandle:
 
 
 def current_tape() -> Tape:
-    return STATE.tape
+    return TLS.s.tape

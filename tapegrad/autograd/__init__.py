@@ -7,7 +7,7 @@ import numpy as np
 
 from ..engine import run_backward
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ..tape import STATE
+from ..tape import TLS
 from ..tensor import Tensor
 from .function import Function, FunctionCtx
 from .gradcheck import gradcheck, gradgradcheck
@@ -133,14 +133,14 @@ class set_detect_anomaly:
     op and where it was recorded. Also usable as a context manager."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self._prev = STATE.anomaly
-        STATE.anomaly = bool(mode)
+        self._prev = TLS.s.anomaly
+        TLS.s.anomaly = bool(mode)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc) -> None:
-        STATE.anomaly = self._prev
+        TLS.s.anomaly = self._prev
 
 
 class detect_anomaly:
@@ -148,15 +148,15 @@ class detect_anomaly:
         pass
 
     def __enter__(self) -> None:
-        self._prev = STATE.anomaly
-        STATE.anomaly = True
+        self._prev = TLS.s.anomaly
+        TLS.s.anomaly = True
 
     def __exit__(self, *exc) -> None:
-        STATE.anomaly = self._prev
+        TLS.s.anomaly = self._prev
 
 
 def is_anomaly_enabled() -> bool:
-    return STATE.anomaly
+    return TLS.s.anomaly
 
 
 Variable = Tensor

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import no_grad
-from ..tape import STATE
+from ..tape import TLS
 from ..tensor import Tensor
 
 
@@ -94,7 +94,7 @@ class Function(metaclass=_FunctionMeta):
                 cls.setup_context(ctx, args, out)
             else:
                 out = cls.forward(ctx, *args, **kwargs)
-        wants = STATE.grad_enabled and any(ctx.needs_input_grad)
+        wants = TLS.s.grad_enabled and any(ctx.needs_input_grad)
         if not wants:
             return out
         if not isinstance(out, Tensor):
