@@ -25,8 +25,8 @@ def _infer_dtype(data) -> np.dtype:
     """PyTorch's inference: Python floats give the default float, ints int64, bools bool."""
     if isinstance(data, Tensor):
         return data._data.dtype
-    if isinstance(data, np.ndarray):
-        return data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype  # numpy arrays and numpy scalars keep their dtype, as in PyTorch
     kinds = set()
     stack = [data]
     while stack:

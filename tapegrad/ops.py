@@ -24,9 +24,10 @@ class Op:
     """One row of the table. ``uses[i]`` names what input ``i``'s gradient reads: only that is saved."""
 
     __slots__ = ("name", "node_name", "arity", "grads", "vjp", "params", "uses", "elementwise",
-                 "_fns", "plans")
+                 "_fns", "plans", "domain")
 
-    def __init__(self, name, node_name, arity, grads=None, vjp=None, params=(), uses=None):
+    def __init__(self, name, node_name, arity, grads=None, vjp=None, params=(), uses=None,
+                 domain=""):
         self.name = name
         self.node_name = node_name
         self.arity = arity
@@ -34,6 +35,9 @@ class Op:
         self.vjp = vjp
         self.params = params
         self.elementwise = grads is not None
+        # Where each input's derivative is defined: "r" real, "p" positive, "s" small |x|,
+        # "b" boolean. Tests draw inputs from it, so a new op needs no new test code.
+        self.domain = domain or "r" * arity
         if uses is None:
             uses = tuple(_names_in(f) if f else frozenset() for f in grads)
         self.uses = uses
@@ -75,8 +79,8 @@ def _names_in(formula: str) -> frozenset:
 OPS: dict[str, Op] = {}
 
 
-def _ew(name: str, node: str, *grads: str | None, params: tuple = ()) -> None:
-    OPS[name] = Op(name, node, len(grads), grads=grads, params=params)
+def _ew(name: str, node: str, *grads: str | None, params: tuple = (), domain: str = "") -> None:
+    OPS[name] = Op(name, node, len(grads), grads=grads, params=params, domain=domain)
 
 
 def _st(name: str, node: str, arity: int, uses: tuple, params: tuple = ()):
@@ -90,26 +94,28 @@ def _st(name: str, node: str, arity: int, uses: tuple, params: tuple = ()):
 _ew("add", "AddBackward0", "g", "g")
 _ew("sub", "SubBackward0", "g", "-g")
 _ew("mul", "MulBackward0", "g * b", "g * a")
-_ew("div", "DivBackward0", "g / b", "-g * a / (b * b)")
+_ew("div", "DivBackward0", "g / b", "-g * a / (b * b)", domain="rp")
 _ew("pow", "PowBackward0", "where(b == 0, 0 * g, g * b * a ** (b - 1))",
-    "g * where((a == 0) & (b >= 0), 0 * out, out * log(a))")
+    "g * where((a == 0) & (b >= 0), 0 * out, out * log(a))", domain="pr")
 _ew("neg", "NegBackward0", "-g")
 _ew("abs", "AbsBackward0", "g * sign(a)")
 _ew("exp", "ExpBackward0", "g * out")
-_ew("log", "LogBackward0", "g / a")
-_ew("log1p", "Log1PBackward0", "g / (1 + a)")
+_ew("log", "LogBackward0", "g / a", domain="p")
+_ew("log1p", "Log1PBackward0", "g / (1 + a)", domain="p")
 _ew("expm1", "Expm1Backward0", "g * (out + 1)")
-_ew("sqrt", "SqrtBackward0", "g / (2 * out)")
-_ew("rsqrt", "RsqrtBackward0", "-0.5 * g * out * out * out")
+_ew("sqrt", "SqrtBackward0", "g / (2 * out)", domain="p")
+_ew("rsqrt", "RsqrtBackward0", "-0.5 * g * out * out * out", domain="p")
 _ew("sin", "SinBackward0", "g * cos(a)")
 _ew("cos", "CosBackward0", "-g * sin(a)")
-_ew("tan", "TanBackward0", "g * (1 + out * out)")
+_ew("tan", "TanBackward0", "g * (1 + out * out)", domain="s")
 _ew("tanh", "TanhBackward0", "g * (1 - out * out)")
 _ew("sigmoid", "SigmoidBackward0", "g * out * (1 - out)")
 _ew("relu", "ReluBackward0", "where(out > 0, g, 0 * g)")
 _ew("leaky_relu", "LeakyReluBackward0", "where(a > 0, g, g * slope)", params=("slope",))
+# Sample values of each op's parameters, for the tests and the JIT's checks.
+PARAM_SAMPLES = {"leaky_relu": (0.01,), "clamp": (-0.5, 0.5)}
 _ew("square", "PowBackward0", "2 * g * a")
-_ew("reciprocal", "ReciprocalBackward0", "-g * out * out")
+_ew("reciprocal", "ReciprocalBackward0", "-g * out * out", domain="p")
 _ew("sign", "SignBackward0", "0 * g")
 _ew("floor", "FloorBackward0", "0 * g")
 _ew("ceil", "CeilBackward0", "0 * g")
@@ -119,7 +125,7 @@ _ew("maximum", "MaximumBackward0", "where(a > b, g, where(a == b, 0.5 * g, 0 * g
     "where(b > a, g, where(a == b, 0.5 * g, 0 * g))")
 _ew("minimum", "MinimumBackward0", "where(a < b, g, where(a == b, 0.5 * g, 0 * g))",
     "where(b < a, g, where(a == b, 0.5 * g, 0 * g))")
-_ew("where", "WhereBackward0", None, "where(a, g, 0 * g)", "where(a, 0 * g, g)")
+_ew("where", "WhereBackward0", None, "where(a, g, 0 * g)", "where(a, 0 * g, g)", domain="brr")
 _ew("copy", "CloneBackward0", "g")  # clone, and dtype conversion (the engine casts g back)
 
 # The numpy forward of each elementwise op. Kept beside the table so a test can check both.
