@@ -54,7 +54,8 @@ def validate(order: list[Record], records: dict) -> None:
 
 def _modified_message(rec: Record, k: int, now: int, then: int, records: dict) -> str:
     arr = rec.saved[k]
-    what = f"[tapegrad.{_TYPE.get(arr.dtype.name, arr.dtype.name)} [{', '.join(map(str, arr.shape))}]]"
+    kind = _TYPE.get(arr.dtype.name, arr.dtype.name)
+    what = f"[tapegrad.{kind} [{', '.join(map(str, arr.shape))}]]"
     if k == 3:
         where = f", which is output 0 of {rec.name},"
     else:

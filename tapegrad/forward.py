@@ -1157,7 +1157,7 @@ def cat(tensors, dim=0, **kwargs):
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = _dim(dim, ref.ndim)
     keep = [(t_, a) for t_, a in zip(tensors, arrays) if not (a.ndim == 1 and a.shape[0] == 0)]
-    for i, (t_, a) in enumerate(keep):
+    for i, (_, a) in enumerate(keep):
         if a.ndim != ref.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and "
                                f"{a.ndim}")

@@ -21,7 +21,8 @@ SAVED_NAMES = ("a", "b", "c", "out")
 
 
 class Op:
-    """One row of the table. ``uses[i]`` names what input ``i``'s gradient reads: only that is saved."""
+    """One row of the table. ``uses[i]`` names what input ``i``'s gradient reads: only that is
+    saved."""
 
     __slots__ = ("name", "node_name", "arity", "grads", "vjp", "params", "uses", "elementwise",
                  "_fns", "plans", "domain")
@@ -369,7 +370,9 @@ def _view_write_vjp(xp, g, rec, a, b, out):
     if rec.ins[0] is not None:
         g_base = np.array(g, copy=True)
         view_fn(g_base)[...] = 0
-    g_value = xp.unbroadcast(np.array(view_fn(g)), rec.in_shapes[1]) if rec.ins[1] is not None else None
+    g_value = None
+    if rec.ins[1] is not None:
+        g_value = xp.unbroadcast(np.array(view_fn(g)), rec.in_shapes[1])
     return g_base, g_value
 
 

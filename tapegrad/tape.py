@@ -193,7 +193,8 @@ def format_record(rec: Record) -> str:
         args += [_param_str(n, v) for n, v in zip(names, rec.params) if n not in ("index",)]
         if "index" in names:
             args.append(f"index={_index_str(rec.params[names.index('index')])}")
-    saved = [n for n, v in zip(("a", "b", "c", "out"), rec.saved or ()) if isinstance(v, np.ndarray)]
+    saved = [n for n, v in zip(("a", "b", "c", "out"), rec.saved or ())
+             if isinstance(v, np.ndarray)]
     tail = f"    # saves {', '.join(saved)}" if saved and rec.saved is not FREED else ""
     if rec.saved is FREED:
         tail = "    # freed"

@@ -8,8 +8,8 @@ import tempfile
 import numpy as np
 import pytest
 
-_CACHE = os.environ.setdefault("TAPEGRAD_CACHE_DIR",
-                               os.path.join(tempfile.gettempdir(), f"tapegrad-test-cache-{os.getuid()}"))
+os.environ.setdefault("TAPEGRAD_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), f"tapegrad-test-cache-{os.getuid()}"))
 
 import tapegrad  # noqa: E402
 from tapegrad.ops import OPS  # noqa: E402

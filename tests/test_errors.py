@@ -30,7 +30,7 @@ def test_backward_of_non_scalar_without_gradient():
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
     before = snapshot(x, y)
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
         y.backward()
     assert_unchanged(before, x, y)
 
@@ -155,7 +155,7 @@ def test_gradient_of_wrong_shape():
 
 
 def test_item_on_many_elements():
-    with pytest.raises(RuntimeError, match="a Tensor with 3 elements cannot be converted to Scalar"):
+    with pytest.raises(RuntimeError, match="a Tensor with 3 elements cannot be converted"):
         torch.ones(3).item()
 
 

@@ -77,10 +77,10 @@ STRUCTURAL_SAMPLES = {
     "log_softmax": (lambda x: x.log_softmax(0), [_x(3, 4)]),
     "matmul": (lambda a, b: (a @ b).sum() + (a[0] @ b) .sum() + (a @ b[:, 0]).sum()
                + a[0].dot(a[1]) + (a.reshape(3, 2, 2) @ a.reshape(3, 2, 2)).sum()
-               + (a[0] @ b.reshape(2, 4, 2)).sum(), [_x(3, 4), _x(4, 2)]),
+               + (a[0] @ b.reshape(2, 4, 1)).sum(), [_x(3, 4), _x(4, 2)]),
     "reshape": (lambda x: x.reshape(2, 6).view(12).unsqueeze(0).squeeze(0).flatten() * 2,
                 [_x(3, 4)]),
-    "permute": (lambda x: x.permute(1, 0) @ x + x.T.transpose(0, 1), [_x(3, 4)]),
+    "permute": (lambda x: (x.permute(1, 0) @ x).sum() + x.T.transpose(0, 1) * 2, [_x(3, 4)]),
     "expand": (lambda x: x.expand(2, 3, 4) * x.unsqueeze(0), [_x(3, 4)]),
     "getitem": (lambda x: x[1:, [0, 2, 2]].sum() + x[x > 0].sum() + x[..., None, 1].sum(),
                 [_x(3, 4)]),

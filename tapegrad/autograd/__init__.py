@@ -1,8 +1,6 @@
 """``tapegrad.autograd``: backward, grad, Function, gradcheck, anomaly detection."""
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
 from ..engine import run_backward
@@ -104,9 +102,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not ins:
         raise RuntimeError("grad requires non-empty inputs.")
     _check_differentiable(outs)
-    for i, t in enumerate(ins):
+    for t in ins:
         if not t._rg:
-            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     if allow_unused is None:
         allow_unused = materialize_grads
     seeds = _seeds(outs, _tuple(grad_outputs), create_graph)

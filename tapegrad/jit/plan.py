@@ -1,0 +1,147 @@
+"""Stage 1, plan: cut the reversed tape into fused elementwise runs and boundaries.
+
+A *run* is a maximal stretch of consecutive records (in backward order) that are elementwise, of
+one float dtype and one output shape, with no hook, retain_grad or captured input on them. It
+becomes one kernel: a loop over the elements that computes every record's VJP, keeping adjoints
+that stay inside the run in registers. Everything else is a *boundary*, run by the interpreter's
+VJP (matmul through BLAS, reductions, shape ops, indexing, user Functions).
+
+The plan is keyed by the graph's *structure*: ops, dtypes, ndims, which shapes are equal, how
+records connect (by position in the backward order), which inputs need grad, and whether saved
+operands are arrays or scalars. Sizes and scalar values are not in it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..tape import LEAF, Record
+
+ARR, SCALAR = "arr", "scalar"
+
+
+def operand_kind(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray) and value.ndim:
+        return ARR
+    return SCALAR
+
+
+def local_sig(rec: Record) -> tuple:
+    """What of one record the plan depends on, computed once per record."""
+    if rec.op is LEAF:
+        return ("leaf", rec.dtype.char, len(rec.shape))
+    saved = rec.saved
+    kinds = tuple(operand_kind(v) for v in saved) if isinstance(saved, tuple) else ()
+    same = tuple(s == rec.shape for s in rec.in_shapes)
+    return (rec.op.name, rec.dtype.char, len(rec.shape), kinds, same, len(rec.params))
+
+
+def graph_key(order: list[Record], capture) -> tuple:
+    """The structural key of the graph being differentiated."""
+    pos = {rec.out: i for i, rec in enumerate(order)}
+    parts = []
+    prev = None
+    for rec in order:
+        sig = rec.sig
+        if sig is None:
+            sig = rec.sig = local_sig(rec)
+        special = (rec.hooks is not None or rec.retain is not None
+                   or (capture is not None and rec.out in capture))
+        ins = tuple(-1 if s is None else pos[s] for s in rec.ins)
+        parts.append((sig, rec.shape == prev, ins, special))
+        prev = rec.shape
+    return tuple(parts)
+
+
+@dataclass
+class RunRecord:
+    """One record of a run, as codegen sees it."""
+
+    op: str
+    n_params: int
+    ins: tuple          # per input: ("run", j), ("ext", e) or None
+    operands: tuple     # kinds of the saved (a, b, c, out): "arr", "scalar" or None
+    position: int       # index in the backward order
+
+
+@dataclass
+class Run:
+    records: list[RunRecord]
+    externals: list[int] = field(default_factory=list)  # order positions of outside inputs
+    kernels: dict = field(default_factory=dict)          # runtime signature -> compiled kernel
+    sources: dict = field(default_factory=dict)          # runtime signature -> source
+
+
+@dataclass
+class Plan:
+    steps: list          # ints (a boundary record's position) and Runs, in backward order
+    n_records: int
+
+    @property
+    def runs(self) -> list[Run]:
+        return [s for s in self.steps if isinstance(s, Run)]
+
+
+def fusible(rec: Record, records: dict, special: bool) -> bool:
+    if special or not rec.op.elementwise or rec.dtype.kind != "f":
+        return False
+    for s in rec.ins:
+        if s is not None and records[s].dtype != rec.dtype:
+            return False  # the gradient would change dtype: leave the cast to the interpreter
+    for v in rec.saved:
+        if isinstance(v, np.ndarray) and v.dtype != rec.dtype and v.dtype != np.bool_:
+            return False
+    return True
+
+
+def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2) -> Plan:
+    steps: list = []
+    current: list[int] = []
+
+    def close():
+        if len(current) >= min_run:
+            steps.append(_make_run(order, current))
+        else:
+            steps.extend(current)
+        current.clear()
+
+    for i, rec in enumerate(order):
+        special = key[i][3]
+        if fusible(rec, records, special):
+            if current and not (rec.shape == order[current[-1]].shape
+                                and rec.dtype == order[current[-1]].dtype):
+                close()
+            current.append(i)
+        else:
+            close()
+            steps.append(i)
+    close()
+    return Plan(steps, len(order))
+
+
+def _make_run(order: list[Record], positions: list[int]) -> Run:
+    index_of = {order[p].out: j for j, p in enumerate(positions)}
+    pos_of = {rec.out: i for i, rec in enumerate(order)}
+    externals: list[int] = []
+    run_records = []
+    for p in positions:
+        rec = order[p]
+        ins = []
+        for s in rec.ins:
+            if s is None:
+                ins.append(None)
+            elif s in index_of:
+                ins.append(("run", index_of[s]))
+            else:
+                where = pos_of[s]
+                if where not in externals:
+                    externals.append(where)
+                ins.append(("ext", externals.index(where)))
+        # Only what the needed derivatives read: a constant no formula uses is no argument.
+        used = rec.op.plans[sum(1 << i for i, s in enumerate(rec.ins) if s is not None)]
+        kinds = tuple(operand_kind(v) if u else None for v, u in zip(rec.saved, used))
+        run_records.append(RunRecord(rec.op.name, len(rec.params), tuple(ins), kinds, p))
+    return Run(run_records, externals)

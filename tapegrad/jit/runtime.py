@@ -1,0 +1,177 @@
+"""The JIT engine: look the graph up in the trace cache, plan it once, run its fused kernels.
+
+The trace cache maps a graph's structural key to its plan; each run of a plan holds its kernels
+by runtime signature (how adjoints arrive, serial or parallel). Kernels themselves are cached by
+their source, so two graphs that share a run share its kernel. Under ``auto`` a structure is
+interpreted until it has been seen ``TAPEGRAD_JIT_THRESHOLD`` times, so a one-off backward never
+waits for a compile.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import numpy as np
+
+from ..engine import Backward, vjp_numpy
+from ..ops import NP
+from ..tape import TLS, format_listing
+from . import codegen, compile, debug
+from .plan import ARR, SCALAR, Plan, Run, graph_key, make_plan
+from .stats import STATS
+
+THRESHOLD = int(os.environ.get("TAPEGRAD_JIT_THRESHOLD", "2"))
+PARALLEL_MIN = int(os.environ.get("TAPEGRAD_PARALLEL_MIN", str(1 << 18)))
+
+
+class _Entry:
+    __slots__ = ("seen", "plan")
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.plan: Plan | None = None
+
+
+_graphs: dict[tuple, _Entry] = {}
+_last_key: list = [None]
+_lock = threading.Lock()  # compiling is not thread-safe in Numba: one at a time
+
+
+def run_jit(bw: Backward, tape, mode: str) -> None:
+    if TLS.s.anomaly:  # anomaly detection checks every record: the interpreter does that
+        STATS["interpreted_backwards"] += 1
+        bw.interpret(bw.order)
+        return
+    key = graph_key(bw.order, bw.capture)
+    entry = _graphs.get(key)
+    if entry is None:
+        STATS["cache_misses"] += 1
+        if debug.LEVEL >= 2:
+            print(f"[tapegrad] trace cache miss: {explain_miss(key, _last_key[0], bw.order)}",
+                  file=sys.stderr)
+        entry = _graphs[key] = _Entry()
+    else:
+        STATS["cache_hits"] += 1
+    _last_key[0] = key
+    entry.seen += 1
+    if debug.LEVEL >= 3:
+        print(f"[tapegrad] backward over:\n{format_listing(reversed(bw.order))}", file=sys.stderr)
+    if mode == "auto" and entry.seen <= THRESHOLD:
+        STATS["interpreted_backwards"] += 1
+        bw.interpret(bw.order)
+        return
+    if entry.plan is None:
+        entry.plan = make_plan(bw.order, bw.records, key)
+    STATS["jit_backwards"] += 1
+    execute(entry.plan, bw)
+
+
+def execute(plan: Plan, bw: Backward) -> None:
+    order, adj = bw.order, bw.adj
+    for step in plan.steps:
+        if type(step) is int:
+            rec = order[step]
+            g = adj.pop(rec.out, None)
+            if g is None:
+                continue
+            g = bw.arrive(rec, g)
+            if g is not None:
+                bw.spread(rec, vjp_numpy(rec, g))
+        else:
+            _run(step, bw)
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
+
+
+def _run(run: Run, bw: Backward) -> None:
+    order, adj = bw.order, bw.adj
+    first = order[run.records[0].position]
+    shape, dtype = first.shape, first.dtype
+    n = int(np.prod(shape)) if shape else 1
+    cast = dtype.type
+    incoming, gins = [], []
+    for rr in run.records:
+        g = adj.pop(order[rr.position].out, None)
+        if g is None:
+            incoming.append(None)
+        elif g.ndim == 0 or not any(g.strides):  # one value broadcast (the seed, sum's VJP)
+            incoming.append(SCALAR)
+            gins.append(cast(g.reshape(-1)[0]))
+        else:
+            incoming.append(ARR)
+            gins.append(_flat(np.asarray(g, dtype=dtype)))
+    if all(k is None for k in incoming):
+        return  # nothing flows into this run
+    args = [n] + gins
+    for rr in run.records:
+        rec = order[rr.position]
+        for value, kind in zip(rec.saved, rr.operands):
+            if kind is None:
+                continue
+            if kind == ARR:
+                if value.shape != shape:
+                    value = np.broadcast_to(value, shape)
+                args.append(_flat(value))
+            else:
+                args.append(cast(value.item() if isinstance(value, np.ndarray) else value)
+                            if not isinstance(value, (bool, np.bool_)) and not (
+                                isinstance(value, np.ndarray) and value.dtype == np.bool_)
+                            else bool(value))
+        for p in rec.params:
+            args.append(cast(p))
+    outs = [np.empty(n, dtype) for _ in run.externals]
+    args += outs
+    parallel = n >= PARALLEL_MIN
+    sig = (tuple(incoming), parallel)
+    kernel = run.kernels.get(sig)
+    if kernel is None:
+        with _lock:
+            source = codegen.render(run, tuple(incoming), dtype.name, parallel,
+                                    cache=compile.cache_dir() is not None)
+            kernel = compile.load(source)
+            run.kernels[sig] = kernel
+            run.sources[sig] = source
+            compile.first_call(kernel, tuple(args))
+    else:
+        kernel(*args)
+    for pos, out in zip(run.externals, outs):
+        slot = order[pos].out
+        target = bw.records[slot].shape
+        g = out.reshape(shape)
+        if target != shape:
+            g = NP.unbroadcast(g, target)
+        bw.add(slot, g)
+
+
+def explain_miss(key: tuple, last: tuple | None, order) -> str:
+    """Which record differs from the last structure seen, and how."""
+    if last is None:
+        return f"first graph seen ({len(key)} records)"
+    if len(key) != len(last):
+        return f"{len(key)} records where the last graph had {len(last)}"
+    fields = ("op", "dtype", "ndim", "operand kinds", "same-shape inputs", "params")
+    for i, (new, old) in enumerate(zip(key, last)):
+        if new == old:
+            continue
+        rec = order[i]
+        where = f"record %{rec.out} ({rec.op.name})"
+        (sn, eq_n, ins_n, _), (so, eq_o, ins_o, _) = new, old
+        if sn != so:
+            for name, a, b in zip(fields, sn, so):
+                if a != b:
+                    return f"{where}: {name} changed from {b!r} to {a!r}"
+            return f"{where}: op changed from {so[0]!r} to {sn[0]!r}"
+        if ins_n != ins_o:
+            return f"{where}: its inputs come from different records"
+        if eq_n != eq_o:
+            return f"{where}: its shape no longer matches the record before it"
+        return f"{where}: hooks, retain_grad or grad() inputs changed"
+    return "unknown difference"
+
+
+def clear_plans() -> None:
+    _graphs.clear()
+    _last_key[0] = None

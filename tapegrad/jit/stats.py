@@ -1,0 +1,20 @@
+"""Counters of what the JIT did: compiles, cache hits and misses, disk loads."""
+from __future__ import annotations
+
+_ZERO = {"compiles": 0, "compile_seconds": 0.0, "cache_hits": 0, "cache_misses": 0,
+         "disk_loads": 0, "disk_load_seconds": 0.0, "kernels": 0, "tampered": 0,
+         "jit_backwards": 0, "interpreted_backwards": 0}
+
+STATS: dict = dict(_ZERO)
+
+
+def stats() -> dict:
+    """A copy of the counters (``compiles``, ``compile_seconds``, ``cache_hits``, ...)."""
+    return dict(STATS)
+
+
+def reset_stats() -> None:
+    kernels = STATS["kernels"]
+    STATS.clear()
+    STATS.update(_ZERO)
+    STATS["kernels"] = kernels  # a count of what is loaded, not of events
