@@ -6,6 +6,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import backends as _backends
 from . import cuda, dtypes  # noqa: F401
 from .backends import backend, get_backend, set_backend
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
@@ -33,6 +34,7 @@ from .tape import Tape, current_tape
 from .tensor import Size, Tensor, device
 
 _bind()
+_backends.preload_numba()
 
 float = float32
 double = float64

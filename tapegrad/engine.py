@@ -205,9 +205,13 @@ def finish(bw: Backward, retain_graph: bool, accumulate: bool) -> None:
         for rec in bw.order:
             if rec.op.name == "function":
                 rec.params[1]._free()
-            if rec.saved is not FREED and any(isinstance(v, np.ndarray) for v in rec.saved):
-                rec.saved = FREED
-                rec.vers = ()
+            saved = rec.saved
+            if saved is not FREED:
+                for v in saved:
+                    if type(v) is np.ndarray:
+                        rec.saved = FREED
+                        rec.vers = ()
+                        break
 
 
 def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: bool,

@@ -69,7 +69,7 @@ def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:24]
 
 
-def load(source: str, parallel_hint: bool = False):
+def load(source: str):
     """The kernel for ``source``: from memory, else imported from the disk cache (writing the
     file if needed), else compiled in memory."""
     h = source_hash(source)

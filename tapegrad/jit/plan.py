@@ -29,30 +29,43 @@ def operand_kind(value) -> str | None:
     return SCALAR
 
 
+def _kind(v):
+    if v is None:
+        return None
+    return ARR if type(v) is np.ndarray and v.ndim else SCALAR
+
+
 def local_sig(rec: Record) -> tuple:
-    """What of one record the plan depends on, computed once per record."""
-    if rec.op is LEAF:
-        return ("leaf", rec.dtype.char, len(rec.shape))
-    saved = rec.saved
-    kinds = tuple(operand_kind(v) for v in saved) if isinstance(saved, tuple) else ()
-    same = tuple(s == rec.shape for s in rec.in_shapes)
-    return (rec.op.name, rec.dtype.char, len(rec.shape), kinds, same, len(rec.params))
+    """What of one record the plan depends on: op, dtype, ndim, operand kinds, which inputs
+    have the output's shape, how many params. Sizes and values are not in it."""
+    op = rec.op
+    shape = rec.shape
+    if op is LEAF:
+        return ("leaf", rec.dtype, len(shape))
+    a, b, c, o = rec.saved
+    same = tuple([s == shape for s in rec.in_shapes])
+    return (op.name, rec.dtype, len(shape), _kind(a), _kind(b), _kind(c), o is not None, same,
+            len(rec.params))
 
 
 def graph_key(order: list[Record], capture) -> tuple:
-    """The structural key of the graph being differentiated."""
-    pos = {rec.out: i for i, rec in enumerate(order)}
+    """The structural key of the graph being differentiated: every record's signature, and
+    how records connect, by position in the backward order."""
+    pos = {}
     parts = []
     prev = None
+    for i, rec in enumerate(order):
+        pos[rec.out] = i
     for rec in order:
         sig = rec.sig
         if sig is None:
             sig = rec.sig = local_sig(rec)
-        special = (rec.hooks is not None or rec.retain is not None
-                   or (capture is not None and rec.out in capture))
-        ins = tuple(-1 if s is None else pos[s] for s in rec.ins)
-        parts.append((sig, rec.shape == prev, ins, special))
-        prev = rec.shape
+        special = rec.hooks is not None or rec.retain is not None or (
+            capture is not None and rec.out in capture)
+        shape = rec.shape
+        parts.append((sig, shape == prev, tuple([-1 if s is None else pos[s] for s in rec.ins]),
+                      special))
+        prev = shape
     return tuple(parts)
 
 

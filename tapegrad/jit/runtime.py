@@ -1,7 +1,7 @@
 """The JIT engine: look the graph up in the trace cache, plan it once, run its fused kernels.
 
 The trace cache maps a graph's structural key to its plan; each run of a plan holds its kernels
-by runtime signature (how adjoints arrive, serial or parallel). Kernels themselves are cached by
+by runtime signature (how adjoints arrive into it). Kernels themselves are cached by
 their source, so two graphs that share a run share its kernel. Under ``auto`` a structure is
 interpreted until it has been seen ``TAPEGRAD_JIT_THRESHOLD`` times, so a one-off backward never
 waits for a compile.
@@ -22,7 +22,38 @@ from .plan import ARR, SCALAR, Plan, Run, graph_key, make_plan
 from .stats import STATS
 
 THRESHOLD = int(os.environ.get("TAPEGRAD_JIT_THRESHOLD", "2"))
-PARALLEL_MIN = int(os.environ.get("TAPEGRAD_PARALLEL_MIN", str(1 << 18)))
+# Arrays this large are split across threads; smaller ones do not pay for the hand-off.
+PARALLEL_MIN = int(os.environ.get("TAPEGRAD_PARALLEL_MIN", str(1 << 17)))
+THREADS = max(1, int(os.environ.get("TAPEGRAD_THREADS", str(os.cpu_count() or 1))))
+_pool: list = []
+
+
+def _threads():
+    if not _pool:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool.append(ThreadPoolExecutor(THREADS, thread_name_prefix="tapegrad-jit"))
+    return _pool[0]
+
+
+def _call(kernel, n: int, args: list) -> None:
+    """Run ``kernel`` over all n elements; when n is large, each thread gets slices."""
+    if n < PARALLEL_MIN or THREADS == 1:
+        kernel(n, *args)
+        return
+    step = -(-n // THREADS)
+
+    def chunk(lo):
+        hi = min(n, lo + step)
+        return [a[lo:hi] if type(a) is np.ndarray else a for a in args], hi - lo
+
+    futures = []
+    for lo in range(step, n, step):
+        part, m = chunk(lo)
+        futures.append(_threads().submit(kernel, m, *part))
+    part, m = chunk(0)
+    kernel(m, *part)
+    for f in futures:
+        f.result()
 
 
 class _Entry:
@@ -86,6 +117,14 @@ def _flat(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
 
 
+def _scalar(value, cast):
+    """A constant as a kernel argument: cast to the run's dtype (a Python float would make a
+    float32 kernel compute in float64); conditions stay bool."""
+    if isinstance(value, np.ndarray):
+        value = value.item()
+    return value if type(value) is bool else cast(value)
+
+
 def _run(run: Run, bw: Backward) -> None:
     order, adj = bw.order, bw.adj
     first = order[run.records[0].position]
@@ -105,38 +144,30 @@ def _run(run: Run, bw: Backward) -> None:
             gins.append(_flat(np.asarray(g, dtype=dtype)))
     if all(k is None for k in incoming):
         return  # nothing flows into this run
-    args = [n] + gins
+    args = gins
     for rr in run.records:
         rec = order[rr.position]
         for value, kind in zip(rec.saved, rr.operands):
-            if kind is None:
-                continue
-            if kind == ARR:
+            if kind is ARR:
                 if value.shape != shape:
                     value = np.broadcast_to(value, shape)
                 args.append(_flat(value))
-            else:
-                args.append(cast(value.item() if isinstance(value, np.ndarray) else value)
-                            if not isinstance(value, (bool, np.bool_)) and not (
-                                isinstance(value, np.ndarray) and value.dtype == np.bool_)
-                            else bool(value))
+            elif kind is not None:
+                args.append(_scalar(value, cast))
         for p in rec.params:
             args.append(cast(p))
     outs = [np.empty(n, dtype) for _ in run.externals]
     args += outs
-    parallel = n >= PARALLEL_MIN
-    sig = (tuple(incoming), parallel)
+    sig = tuple(incoming)
     kernel = run.kernels.get(sig)
     if kernel is None:
         with _lock:
-            source = codegen.render(run, tuple(incoming), dtype.name, parallel,
-                                    cache=compile.cache_dir() is not None)
+            source = codegen.render(run, sig, dtype.name, cache=compile.cache_dir() is not None)
             kernel = compile.load(source)
+            compile.first_call(kernel, (min(n, 1), *args))
             run.kernels[sig] = kernel
             run.sources[sig] = source
-            compile.first_call(kernel, tuple(args))
-    else:
-        kernel(*args)
+    _call(kernel, n, args)
     for pos, out in zip(run.externals, outs):
         slot = order[pos].out
         target = bw.records[slot].shape
