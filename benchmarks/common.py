@@ -7,6 +7,14 @@ import time
 from typing import Callable
 
 
+def settle() -> None:
+    """Wait for tapegrad's background Numba initialisation, which competes for the GIL."""
+    import threading
+    for t in threading.enumerate():
+        if t.name == "tapegrad-preload":
+            t.join()
+
+
 def median_time(fn: Callable[[], object], repeat: int = 50, number: int = 1,
                 setup: Callable[[], object] | None = None) -> float:
     """Median seconds per call of ``fn`` over ``repeat`` samples of ``number`` calls each."""

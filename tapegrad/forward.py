@@ -33,41 +33,6 @@ def _slot_of(x: Tensor, tape) -> int:
     return slot
 
 
-def _push(tape, rec: Record, out: Tensor, s0, s1) -> Tensor:
-    """Tape.append for one or two inputs, inlined: this runs on every recorded op."""
-    records = tape.records
-    slot = tape.next_slot
-    tape.next_slot = slot + 1
-    rec.out = slot
-    if s0 is not None:
-        records[s0].rc += 1
-    if s1 is not None:
-        records[s1].rc += 1
-    records[slot] = rec
-    out._slot = slot
-    out._tape = tape
-    if TLS.s.anomaly:
-        rec.where = "".join(traceback.format_stack()[:-3])
-    return out
-
-
-def emit1(op, name: str, data: np.ndarray, x: Tensor, xa: np.ndarray, params: tuple = ()):
-    """``emit`` for one input that requires grad: the unary fast path."""
-    tape = TLS.s.tape
-    s0 = _slot_of(x, tape)
-    plan = op.plans[1]
-    out = Tensor._make(data, True)
-    if plan is NO_SAVE:
-        saved, vers = NO_SAVED, ()
-    else:
-        saved = (xa if plan[0] else None, None, None, data if plan[3] else None)
-        vers = ((0, x._vc, x._vc[0]),) if plan[0] else ()
-        if plan[3]:
-            vers += ((3, out._vc, 0),)
-    rec = Record(op, name, (s0,), saved, params, (xa.shape,), data.shape, data.dtype, vers)
-    return _push(tape, rec, out, s0, None)
-
-
 def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: tuple = ()):
     """Wrap ``data`` in a tensor that requires grad and record how it was computed.
 
@@ -187,9 +152,10 @@ def _make_binary(opname: str):
 
     def f(x, y, name=None):
         fast = False
-        if isinstance(x, Tensor):
+        tx, ty = isinstance(x, Tensor), isinstance(y, Tensor)
+        if tx:
             xa = x._data
-            if isinstance(y, Tensor):
+            if ty:
                 ya = y._data
                 fast = xa.dtype is ya.dtype and (not floating or xa.dtype.kind == "f")
             elif type(y) is float or type(y) is int:
@@ -210,7 +176,6 @@ def _make_binary(opname: str):
                 raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
             if type(data) is not np.ndarray or data.dtype != dt:
                 data = np.asarray(data, dtype=dt)
-        tx, ty = isinstance(x, Tensor), isinstance(y, Tensor)
         rx, ry = tx and x._rg, ty and y._rg
         if not (rx or ry):
             return Tensor._make(data)
@@ -263,19 +228,61 @@ def binary(opname: str, x, y, name: str | None = None):
     return _BINARY[opname](x, y, name)
 
 
-def unary(opname: str, x, params: tuple = (), name: str | None = None):
-    if not isinstance(x, Tensor):
-        x = as_tensor_arg(x)
+def _make_unary(opname: str):
+    """The forward of one unary elementwise op, recording inlined as in ``_make_binary``."""
     op = OPS[opname]
-    xa = x._data
-    if xa.dtype.kind != "f" and opname in _FLOATING:
-        xa = xa.astype(dtypes.get_default_dtype().np)
-    data = FORWARD[opname](xa, *params)
-    if type(data) is not np.ndarray or data.dtype is not xa.dtype:
-        data = np.asarray(data, dtype=xa.dtype)
-    if x._rg and TLS.s.grad_enabled:
-        return emit1(op, name or op.node_name, data, x, xa, params)
-    return Tensor._make(data)
+    fwd = FORWARD[opname]
+    floating = opname in _FLOATING
+    plan = op.plans[1]
+    save_a, save_out = plan[0], plan[3]
+    default_name = op.node_name
+
+    def f(x, params=(), name=None):
+        if not isinstance(x, Tensor):
+            x = as_tensor_arg(x)
+        xa = x._data
+        if floating and xa.dtype.kind != "f":
+            xa = xa.astype(dtypes.get_default_dtype().np)
+        data = fwd(xa, *params) if params else fwd(xa)
+        if type(data) is not np.ndarray or data.dtype is not xa.dtype:
+            data = np.asarray(data, dtype=xa.dtype)
+        if not x._rg:
+            return Tensor._make(data)
+        st = TLS.s
+        if not st.grad_enabled:
+            return Tensor._make(data)
+        tape = st.tape
+        s0 = _slot_of(x, tape)
+        out = Tensor._make(data, True)
+        if save_a:
+            vers = ((0, x._vc, x._vc[0]), (3, out._vc, 0)) if save_out else \
+                ((0, x._vc, x._vc[0]),)
+        else:
+            vers = ((3, out._vc, 0),) if save_out else ()
+        rec = Record(op, name or default_name, (s0,),
+                     (xa if save_a else None, None, None, data if save_out else None), params,
+                     (xa.shape,), data.shape, data.dtype, vers)
+        records = tape.records
+        slot = tape.next_slot
+        tape.next_slot = slot + 1
+        rec.out = slot
+        records[s0].rc += 1
+        records[slot] = rec
+        out._slot = slot
+        out._tape = tape
+        if st.anomaly:
+            rec.where = "".join(traceback.format_stack()[:-1])
+        return out
+
+    f.__name__ = opname
+    return f
+
+
+_UNARY = {name: _make_unary(name) for name, op in OPS.items() if op.elementwise and op.arity == 1}
+
+
+def unary(opname: str, x, params: tuple = (), name: str | None = None):
+    return _UNARY[opname](x, params, name)
 
 
 # ---- elementwise ---------------------------------------------------------------------------
@@ -375,30 +382,32 @@ def leaky_relu(input, negative_slope=0.01):
     return unary("leaky_relu", input, (negative_slope,))
 
 
-def _make_unary(opname: str):
+def _public_unary(opname: str):
+    fn = _UNARY[opname]
+
     def f(input):
-        return unary(opname, input)
+        return fn(input)
     f.__name__ = opname
     f.__doc__ = f"Elementwise {opname}; its derivative is ``{OPS[opname].grads[0]}``."
     return f
 
 
-abs = _make_unary("abs")
-exp = _make_unary("exp")
-log = _make_unary("log")
-log1p = _make_unary("log1p")
-expm1 = _make_unary("expm1")
-sqrt = _make_unary("sqrt")
-rsqrt = _make_unary("rsqrt")
-sin = _make_unary("sin")
-cos = _make_unary("cos")
-tan = _make_unary("tan")
-tanh = _make_unary("tanh")
-sigmoid = _make_unary("sigmoid")
-relu = _make_unary("relu")
-square = _make_unary("square")
-reciprocal = _make_unary("reciprocal")
-sign = _make_unary("sign")
+abs = _public_unary("abs")
+exp = _public_unary("exp")
+log = _public_unary("log")
+log1p = _public_unary("log1p")
+expm1 = _public_unary("expm1")
+sqrt = _public_unary("sqrt")
+rsqrt = _public_unary("rsqrt")
+sin = _public_unary("sin")
+cos = _public_unary("cos")
+tan = _public_unary("tan")
+tanh = _public_unary("tanh")
+sigmoid = _public_unary("sigmoid")
+relu = _public_unary("relu")
+square = _public_unary("square")
+reciprocal = _public_unary("reciprocal")
+sign = _public_unary("sign")
 absolute = abs
 
 

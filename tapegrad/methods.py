@@ -175,6 +175,9 @@ def bind() -> None:
                  "greater", "less", "greater_equal", "less_equal", "not_equal", "ger",
                  "swapdims"):
         setattr(T, name, getattr(F, name))
+    for name, fn in F._UNARY.items():  # the recording closures themselves: no extra call
+        if hasattr(T, name) and name not in ("copy",):
+            setattr(T, name, fn)
     for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
                  "reciprocal", "square", "sign", "log1p", "expm1", "rsqrt", "tan", "floor",
                  "ceil", "round"):

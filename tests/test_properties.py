@@ -44,3 +44,28 @@ def test_random_programs_match_finite_differences(program, sx, sy, seed):
     x = tapegrad.tensor(sample("r", sx, rng) * 0.5, requires_grad=True)
     y = tapegrad.tensor(sample("r", sy, rng) * 0.5, requires_grad=True)
     assert gradcheck(lambda a, b: run_program(program, a, b), [x, y], atol=1e-4, rtol=1e-3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(program=steps, sx=shapes, sy=shapes, seed=st.integers(0, 2**16),
+       dtype=st.sampled_from(["float64", "float32"]))
+def test_random_programs_jit_matches_interpreter(program, sx, sy, seed, dtype):
+    rng = np.random.default_rng(seed)
+    try:
+        np.broadcast_shapes(sx, sy)
+    except ValueError:
+        return
+    x = tapegrad.tensor((sample("r", sx, rng) * 0.5).astype(dtype), requires_grad=True)
+    y = tapegrad.tensor((sample("r", sy, rng) * 0.5).astype(dtype), requires_grad=True)
+    results = []
+    for backend in ("interp", "jit"):
+        x.grad = y.grad = None
+        with tapegrad.backend(backend):
+            run_program(program, x, y).backward()
+        results.append([None if t.grad is None else t.grad.numpy().copy() for t in (x, y)])
+    rtol = 1e-10 if dtype == "float64" else 1e-4
+    for interp, jit in zip(*results):
+        assert (interp is None) == (jit is None)  # an unused input gets no gradient in both
+        if interp is not None:
+            np.testing.assert_allclose(jit, interp, rtol=rtol, atol=rtol)
+            assert jit.dtype == interp.dtype == np.dtype(dtype)
