@@ -16,7 +16,7 @@ from . import dtypes
 from .dtypes import result_type, scalar_result_type
 from .ops import FORWARD, NO_SAVE, OPS, _is_basic
 from .tape import TLS, Record
-from .tensor import Tensor, _dim
+from .tensor import Tensor, _dim, recorded
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
 NO_SAVED = (None, None, None, None)
@@ -186,7 +186,9 @@ def _make_binary(opname: str):
         s0 = _slot_of(x, tape) if rx else None
         s1 = _slot_of(y, tape) if ry else None
         plan = plans[rx | ry << 1]
-        out = Tensor._make(data, True)
+        slot = tape.next_slot
+        tape.next_slot = slot + 1
+        out = recorded(data, slot, tape)
         vers = ()
         if plan is NO_SAVE:
             saved = (None if tx else xa, None if ty else ya, None, None)
@@ -202,16 +204,12 @@ def _make_binary(opname: str):
         rec = Record(op, name or default_name, (s0, s1), saved, (),
                      (xa.shape if tx else (), ya.shape if ty else ()), data.shape, data.dtype, vers)
         records = tape.records
-        slot = tape.next_slot
-        tape.next_slot = slot + 1
         rec.out = slot
         if rx:
             records[s0].rc += 1
         if ry:
             records[s1].rc += 1
         records[slot] = rec
-        out._slot = slot
-        out._tape = tape
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out
@@ -253,7 +251,9 @@ def _make_unary(opname: str):
             return Tensor._make(data)
         tape = st.tape
         s0 = _slot_of(x, tape)
-        out = Tensor._make(data, True)
+        slot = tape.next_slot
+        tape.next_slot = slot + 1
+        out = recorded(data, slot, tape)
         if save_a:
             vers = ((0, x._vc, x._vc[0]), (3, out._vc, 0)) if save_out else \
                 ((0, x._vc, x._vc[0]),)
@@ -263,13 +263,9 @@ def _make_unary(opname: str):
                      (xa if save_a else None, None, None, data if save_out else None), params,
                      (xa.shape,), data.shape, data.dtype, vers)
         records = tape.records
-        slot = tape.next_slot
-        tape.next_slot = slot + 1
         rec.out = slot
         records[s0].rc += 1
         records[slot] = rec
-        out._slot = slot
-        out._tape = tape
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out

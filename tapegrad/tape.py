@@ -86,19 +86,24 @@ class Tape:
             rec.rc -= 1
             return
         stack = [slot]
+        pop, push = stack.pop, stack.append
         while stack:
-            rec = records.get(stack.pop())
+            rec = records.get(pop())
             if rec is None:
                 continue
-            rec.rc -= 1
-            if rec.rc <= 0:
-                del records[rec.out]
+            rc = rec.rc - 1
+            rec.rc = rc
+            if rc > 0:
+                continue
+            del records[rec.out]
+            if rec.node is not None:
                 rec.node = None  # breaks the record <-> grad_fn cycle
-                leaf = rec.leaf
-                if leaf is not None:
-                    if leaf._tape is self and leaf._leaf_slot == rec.out:
-                        leaf._leaf_slot = None
-                stack.extend(s for s in rec.ins if s is not None)
+            leaf = rec.leaf
+            if leaf is not None and leaf._tape is self and leaf._leaf_slot == rec.out:
+                leaf._leaf_slot = None
+            for s in rec.ins:
+                if s is not None:
+                    push(s)
 
     def __len__(self) -> int:
         return len(self.records)

@@ -74,7 +74,12 @@ class Tensor:
         slot = self._slot
         if slot is not None:
             try:
-                self._tape.release(slot)
+                tape = self._tape
+                rec = tape.records[slot]
+                if rec.rc > 1:  # the common case, inlined: a later record still reads it
+                    rec.rc -= 1
+                else:
+                    tape.release(slot)
             except Exception:  # interpreter shutdown: the tape may already be gone
                 pass
 
@@ -335,6 +340,17 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def recorded(data: np.ndarray, slot: int, tape) -> Tensor:
+    """A tensor that requires grad, bound to ``slot``: the output of a recorded op."""
+    t = _new(Tensor)
+    t._data = data
+    t._slot = slot
+    t._tape = tape
+    t._rg = True
+    t._vc = [0]
+    return t
 
 
 def _init(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
