@@ -29,6 +29,23 @@ def median_time(fn: Callable[[], object], repeat: int = 50, number: int = 1,
     return statistics.median(samples)
 
 
+def paired_medians(fns: dict, rounds: int = 60, number: int = 5, setups: dict | None = None):
+    """Median seconds per call of each function, sampled in alternation so that all of them
+    see the same background noise (this machine is a shared VM)."""
+    samples: dict = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            total = 0.0
+            for _ in range(number):
+                if setups and k in setups:
+                    setups[k]()
+                t0 = time.perf_counter()
+                fn()
+                total += time.perf_counter() - t0
+            samples[k].append(total / number)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
 def machine() -> str:
     import os
     cpu = platform.processor() or platform.machine()
