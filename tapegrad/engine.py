@@ -100,6 +100,7 @@ class Backward:
         self.leaves: list = []           # (leaf record, gradient) in visiting order
         self.capture = capture           # slot -> gradient, for autograd.grad's inputs
         self.anomaly = TLS.s.anomaly
+        self.entry = None                # the JIT's trace-cache entry, when found by hash
 
     def seed(self, slot: int, g) -> None:
         self.add(slot, g)
@@ -225,8 +226,17 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     tape = TLS.s.tape
     records = tape.records
     root_slots = [r._slot for r in roots]
-    order = reachable(records, root_slots)
+    order = entry = None
+    if (inputs is None and not create_graph and len(root_slots) == 1 and tape.special == 0
+            and not TLS.s.anomaly and backends.get_backend() != "interp"):
+        from .jit.runtime import find_by_hash  # O(1): no walk of the graph
+        found = find_by_hash(records, root_slots[0])
+        if found is not None:
+            order, entry = found
+    if order is None:
+        order = reachable(records, root_slots)
     validate(order, records)
+    tape.epoch += 1
     capture = None
     if inputs is not None:
         capture = {}
@@ -235,6 +245,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
             if slot is not None and t._tape is tape and slot in records:
                 capture[slot] = None
     bw = Backward(order, records, capture)
+    bw.entry = entry
     for slot, g in zip(root_slots, grads):
         bw.seed(slot, g)
     with np.errstate(all="ignore"):

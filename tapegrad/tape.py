@@ -25,7 +25,7 @@ class Record:
     """One operation on the tape: ``out = op(ins...)``, with what its derivative needs saved."""
 
     __slots__ = ("op", "name", "ins", "out", "saved", "params", "in_shapes", "shape", "dtype",
-                 "vers", "rc", "node", "hooks", "retain", "leaf", "where", "sig")
+                 "vers", "rc", "node", "hooks", "retain", "leaf", "where", "sig", "h")
 
     def __init__(self, op, name, ins, saved, params, in_shapes, shape, dtype, vers):
         self.op = op
@@ -45,6 +45,7 @@ class Record:
         self.leaf = None          # the leaf tensor, for a leaf record
         self.where = None         # the forward's traceback, under anomaly detection
         self.sig = None           # the JIT's structural signature, computed once
+        self.h = 0                # structural hash of this record and all it depends on
 
 
 class Tape:
@@ -53,6 +54,8 @@ class Tape:
     def __init__(self) -> None:
         self.records: dict[int, Record] = {}
         self.next_slot = 0
+        self.epoch = 0     # backward passes run on this tape: leaf records are per epoch
+        self.special = 0   # live records with hooks or retain_grad (they change the JIT plan)
 
     def append(self, rec: Record) -> int:
         slot = self.next_slot
@@ -68,11 +71,19 @@ class Tape:
     def leaf_slot(self, t) -> int:
         """The slot of leaf tensor ``t``'s record, made when a recorded op first reads it."""
         slot = t._leaf_slot
-        if slot is not None and t._tape is self and slot in self.records:
-            return slot
-        rec = Record(LEAF, "AccumulateGrad", (), NOTHING, (), (), t._data.shape, t._data.dtype, ())
+        if slot is not None and t._tape is self:
+            rec = self.records.get(slot)
+            # A leaf record is reused only within one epoch (between two backward passes), so
+            # each training step's graph reads fresh leaf records at the same relative offsets
+            # and hashes the same (see forward.structural_hash).
+            if rec is not None and rec.params[0] == self.epoch:
+                return slot
+        data = t._data
+        rec = Record(LEAF, "AccumulateGrad", (), NOTHING, (self.epoch,), (), data.shape,
+                     data.dtype, ())
         rec.rc = 0
         rec.leaf = t
+        rec.h = hash(("leaf", data.dtype, data.ndim))
         slot = self.append(rec)
         t._leaf_slot = slot
         t._tape = self
@@ -96,6 +107,8 @@ class Tape:
             if rc > 0:
                 continue
             del records[rec.out]
+            if rec.hooks is not None or rec.retain is not None:
+                self.special -= 1
             if rec.node is not None:
                 rec.node = None  # breaks the record <-> grad_fn cycle
             leaf = rec.leaf
@@ -123,7 +136,7 @@ class _LeafOp:
     node_name = "AccumulateGrad"
     elementwise = False
     uses = ()
-    params = ()
+    params = ("epoch",)
 
 
 LEAF = _LeafOp()

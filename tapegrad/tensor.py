@@ -151,7 +151,10 @@ class Tensor:
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._slot is not None:
-            self._tape.records[self._slot].retain = weakref.ref(self)
+            rec = self._tape.records[self._slot]
+            if rec.hooks is None and rec.retain is None:
+                self._tape.special += 1
+            rec.retain = weakref.ref(self)
 
     def register_hook(self, hook: Callable) -> "RemovableHandle":
         """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new one."""
@@ -164,6 +167,8 @@ class Tensor:
         else:
             rec = self._tape.records[self._slot]
             if rec.hooks is None:
+                if rec.retain is None:
+                    self._tape.special += 1
                 rec.hooks = []
             hooks = rec.hooks
         hooks.append(hook)

@@ -198,3 +198,35 @@ def test_jit_keeps_error_semantics_retain_graph_hooks_and_accumulation():
         (h.exp() * 0.5).sum().backward()
         np.testing.assert_allclose(h.grad.numpy(), np.exp([3.0, 6.0, 9.0]))
         np.testing.assert_allclose(x.grad.numpy(), 3 * np.exp([3.0, 6.0, 9.0]))
+
+
+def test_a_repeated_structure_is_found_by_its_hash_without_building_the_key(monkeypatch):
+    import tapegrad.jit.runtime as runtime
+    tapegrad.jit.clear_cache()
+    with tapegrad.backend("jit"):
+        mlp_step(16, 1.0)  # first sight: full key, plan, and the root's hash registered
+
+        def no_walk(*args):
+            raise AssertionError("the key was rebuilt on a cache hit")
+
+        monkeypatch.setattr(runtime, "graph_key", no_walk)
+        monkeypatch.setattr(tapegrad.engine, "reachable", no_walk)
+        grad = mlp_step(16, 2.0)  # same structure, another constant
+    monkeypatch.undo()
+    with tapegrad.backend("interp"):
+        expected = mlp_step(16, 2.0)
+    np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_hash_lookup_falls_back_when_the_graph_differs():
+    tapegrad.jit.clear_cache()
+    tapegrad.jit.reset_stats()
+    with tapegrad.backend("jit"):
+        x = tapegrad.tensor([1.0, 2.0], requires_grad=True)
+        (x * 2).tanh().sum().backward()
+        (x * 2).sin().sum().backward()  # another op: another hash, another key
+        (x * 2).tanh().sum().backward()
+    s = tapegrad.jit.stats()
+    assert s["cache_misses"] == 2 and s["cache_hits"] == 1
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * (1 - np.tanh([2.0, 4.0]) ** 2))
+                               + 2 * np.cos([2.0, 4.0]), rtol=1e-5)  # float32

@@ -57,14 +57,37 @@ def _call(kernel, n: int, args: list) -> None:
 
 
 class _Entry:
-    __slots__ = ("seen", "plan")
+    __slots__ = ("seen", "plan", "key")
 
     def __init__(self) -> None:
         self.seen = 0
         self.plan: Plan | None = None
+        self.key: tuple = ()
+
+
+def find_by_hash(records: dict, root: int):
+    """The backward order and trace-cache entry of the graph rooted at ``root``, from the root's
+    structural hash alone; None if this structure has not been seen (or a record differs)."""
+    rec = records.get(root)
+    if rec is None:
+        return None
+    found = _by_hash.get(rec.h)
+    if found is None:
+        return None
+    entry, distances, hashes = found
+    order = []
+    get = records.get
+    for d, h in zip(distances, hashes):
+        r = get(root - d)
+        if r is None or r.h != h:
+            return None
+        order.append(r)
+    return order, entry
 
 
 _graphs: dict[tuple, _Entry] = {}
+# root record's structural hash -> (entry, each record's distance from the root, its hash)
+_by_hash: dict[int, tuple] = {}
 _last_key: list = [None]
 _lock = threading.Lock()  # compiling is not thread-safe in Numba: one at a time
 
@@ -74,17 +97,26 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
         STATS["interpreted_backwards"] += 1
         bw.interpret(bw.order)
         return
-    key = graph_key(bw.order, bw.capture)
-    entry = _graphs.get(key)
-    if entry is None:
-        STATS["cache_misses"] += 1
-        if debug.LEVEL >= 2:
-            print(f"[tapegrad] trace cache miss: {explain_miss(key, _last_key[0], bw.order)}",
-                  file=sys.stderr)
-        entry = _graphs[key] = _Entry()
-    else:
+    entry = bw.entry
+    if entry is not None:  # found by the root's hash: the key is not even built
         STATS["cache_hits"] += 1
-    _last_key[0] = key
+    else:
+        key = graph_key(bw.order, bw.capture)
+        entry = _graphs.get(key)
+        if entry is None:
+            STATS["cache_misses"] += 1
+            if debug.LEVEL >= 2:
+                print(f"[tapegrad] trace cache miss: {explain_miss(key, _last_key[0], bw.order)}",
+                      file=sys.stderr)
+            entry = _graphs[key] = _Entry()
+            entry.key = key
+        else:
+            STATS["cache_hits"] += 1
+        _last_key[0] = key
+        if bw.capture is None and not any(part[3] for part in key):
+            root = bw.order[0].out
+            _by_hash[bw.order[0].h] = (entry, tuple(root - r.out for r in bw.order),
+                                       tuple(r.h for r in bw.order))
     entry.seen += 1
     if debug.LEVEL >= 3:
         print(f"[tapegrad] backward over:\n{format_listing(reversed(bw.order))}", file=sys.stderr)
@@ -93,7 +125,7 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
         bw.interpret(bw.order)
         return
     if entry.plan is None:
-        entry.plan = make_plan(bw.order, bw.records, key)
+        entry.plan = make_plan(bw.order, bw.records, entry.key)
     STATS["jit_backwards"] += 1
     execute(entry.plan, bw)
 
@@ -205,4 +237,5 @@ def explain_miss(key: tuple, last: tuple | None, order) -> str:
 
 def clear_plans() -> None:
     _graphs.clear()
+    _by_hash.clear()
     _last_key[0] = None
