@@ -230,3 +230,40 @@ def test_hash_lookup_falls_back_when_the_graph_differs():
     assert s["cache_misses"] == 2 and s["cache_hits"] == 1
     np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * (1 - np.tanh([2.0, 4.0]) ** 2))
                                + 2 * np.cos([2.0, 4.0]), rtol=1e-5)  # float32
+
+
+DEBUG_SCRIPT = """
+import tapegrad
+tapegrad.set_backend("jit")
+x = tapegrad.tensor([1.0, 2.0], requires_grad=True)
+(x * 3).tanh().sum().backward()
+(x * 3).tanh().sum().backward()
+x64 = tapegrad.tensor([1.0, 2.0], dtype=tapegrad.float64, requires_grad=True)
+(x64 * 3).tanh().sum().backward()
+"""
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4])
+def test_debug_levels(tmp_path, level):
+    env = dict(os.environ, TAPEGRAD_DEBUG=str(level), TAPEGRAD_CACHE_DIR=str(tmp_path))
+    err = subprocess.run([sys.executable, "-c", DEBUG_SCRIPT], env=env, capture_output=True,
+                         text=True, timeout=300).stderr
+    assert "compiled a kernel in" in err
+    assert ("trace cache miss" in err) == (level >= 2)
+    if level >= 2:
+        assert "dtype changed from" in err  # the float64 graph: which record changed, and how
+    assert ("= tanh %" in err) == (level >= 3)
+    assert ("def kernel(" in err) == (level >= 4)
+
+
+def test_processes_sharing_one_cache_directory(tmp_path):
+    env = dict(os.environ, TAPEGRAD_CACHE_DIR=str(tmp_path / "shared"))
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    grads = {o[0].split(" ", 2)[2].strip() for o in outs}
+    assert len(grads) == 1  # every process computed the same gradient
+    assert not [n for n in os.listdir(tmp_path / "shared") if n.startswith(".tmp-")]
+    compiles, loads, grad, _ = run_script(env)  # and a later process compiles nothing
+    assert compiles == 0 and grad in grads
