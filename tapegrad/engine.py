@@ -132,7 +132,11 @@ class Backward:
             if slot is None or gi is None:
                 continue
             dt = records[slot].dtype
-            if gi.dtype != dt:
+            tg = type(gi)
+            if tg is not np.ndarray and not hasattr(gi, "_data"):
+                gi = np.asarray(gi)  # numpy turns 0-d results into scalars
+                tg = np.ndarray
+            if (gi.dtype if tg is np.ndarray else gi._data.dtype) != dt:
                 gi = _cast(gi, dt)
             if self.anomaly:
                 check_finite(rec, gi, rec.ins.index(slot))

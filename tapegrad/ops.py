@@ -450,7 +450,7 @@ class _Numpy:
 
     @staticmethod
     def getitem(x, index):
-        return x[index]
+        return np.asarray(x[index])  # an integer index gives a numpy scalar, not an array
 
 
 NP = _Numpy()

@@ -80,6 +80,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             if g is not None:
                 _accumulate(t, g)
         return
+    if create_graph:
+        import warnings
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this "
+            "function, make sure to reset the .grad fields of your parameters to None after use "
+            "to break the cycle and avoid the leak.", UserWarning, stacklevel=3)
     _leaf_roots(outputs, seeds)
     run_backward([o for o in outputs if o._slot is not None],
                  [s for o, s in zip(outputs, seeds) if o._slot is not None],

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import no_grad
+from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
 
@@ -87,11 +87,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
 
     def first_derivative(*xs):
-        outs = _outputs(func, xs)
-        gs = grad(outs, [x for x in xs if isinstance(x, Tensor) and x.requires_grad],
-                  grad_outputs, create_graph=True, allow_unused=True)
+        with enable_grad():  # the finite differences run under no_grad; this needs a graph
+            outs = _outputs(func, xs)
+            gs = grad(outs, diff, grad_outputs, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
-    del diff
     return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
