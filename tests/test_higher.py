@@ -47,7 +47,7 @@ def test_third_derivative_and_backward_create_graph():
     np.testing.assert_allclose(g2.detach().numpy(), 12 * np.array([0.3, -0.7]) ** 2)
     np.testing.assert_allclose(g3.numpy(), 24 * np.array([0.3, -0.7]))
     x.grad = None  # breaks the parameter <-> gradient cycle, as PyTorch's warning says
-    del g
+    del g, g2, y
     assert len(tapegrad.current_tape()) == 0
 
 
