@@ -30,6 +30,8 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
 from .methods import bind as _bind
 from .methods import repeat  # noqa: F401
 from .printing import set_printoptions
+from .func import grad, value_and_grad
+from .serialization import load, save
 from .tape import Tape, current_tape
 from .tensor import Size, Tensor, device
 
@@ -76,6 +78,6 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-from . import autograd, optim  # noqa: E402,F401
+from . import autograd, nn, optim  # noqa: E402,F401
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -540,6 +540,8 @@ def _reduce_args(dim, keepdim, kwargs):
         dim = kwargs.pop("axis")
     if "keepdims" in kwargs:
         keepdim = kwargs.pop("keepdims")
+    if kwargs.get("out", 0) is None:  # numpy's np.sum(t) passes out=None
+        kwargs.pop("out")
     if kwargs:
         raise TypeError(f"unexpected keyword argument {next(iter(kwargs))!r}")
     return dim, bool(keepdim)

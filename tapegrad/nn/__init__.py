@@ -1,0 +1,10 @@
+"""``tapegrad.nn``: layers, losses and the Module base class."""
+from . import functional, init
+from .modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Flatten, Identity,
+                      L1Loss, LeakyReLU, Linear, LogSoftmax, Module, ModuleList, MSELoss,
+                      NLLLoss, Parameter, ReLU, Sequential, Sigmoid, SmoothL1Loss, Softmax, Tanh)
+
+__all__ = ["functional", "init", "Module", "Parameter", "Linear", "Sequential", "ModuleList",
+           "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+           "Flatten", "Dropout", "MSELoss", "L1Loss", "SmoothL1Loss", "CrossEntropyLoss",
+           "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]

@@ -1,0 +1,170 @@
+"""``tapegrad.nn.functional``: activations and losses, built from ops in the table (so every
+one of them has gradients of every order, and fuses under the JIT where it is elementwise)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import forward as F
+from ..creation import arange
+from ..tensor import Tensor
+
+relu = F.relu
+sigmoid = F.sigmoid
+tanh = F.tanh
+softmax = F.softmax
+log_softmax = F.log_softmax
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    return F.leaky_relu(input, negative_slope)
+
+
+def linear(input, weight, bias=None):
+    out = F.matmul(input, F.t(weight) if weight.ndim == 2 else weight)
+    return out if bias is None else out + bias
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    from ..creation import _rng
+    keep = (_rng.random(input.shape) >= p).astype(input._data.dtype) / (1 - p)
+    return input * Tensor._make(keep)
+
+
+def _named(t, name: str):
+    """Give a loss's last record PyTorch's grad_fn name, so ``print(loss)`` reads the same."""
+    if isinstance(t, Tensor) and t._slot is not None:
+        t._tape.records[t._slot].name = name
+    return t
+
+
+def _reduce(loss, reduction: str):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_same_size(input, target):
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape!r}) that is different to the input size "
+            f"({input.shape!r}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.".replace("tapegrad.Size", "torch.Size"),
+            UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, reduction: str = "mean"):
+    _check_same_size(input, target)
+    d = input - target
+    return _named(_reduce(d * d, reduction), "MseLossBackward0")
+
+
+def l1_loss(input, target, reduction: str = "mean"):
+    _check_same_size(input, target)
+    return _named(_reduce(F.abs(input - target), reduction), "L1LossBackward0")
+
+
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
+    _check_same_size(input, target)
+    d = F.abs(input - target)
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _named(_reduce(F.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction), "SmoothL1LossBackward0")
+
+
+def _class_targets(input, target, name):
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{name}: expected input of shape (N, C) or (C,), got {list(input.shape)}")
+    n = input.shape[0] if input.ndim == 2 else 1
+    t = target._data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {F._type_name(target.dtype)}")
+    if (input.ndim == 2 and t.ndim != 1) or (input.ndim == 1 and t.ndim != 0):
+        raise RuntimeError(f"{name}: expected target of shape (N,) for input of shape "
+                           f"{list(input.shape)}, got {list(target.shape)}")
+    if input.ndim == 2 and t.shape[0] != n:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size "
+                         f"({t.shape[0]}).")
+    c = input.shape[-1]
+    bad = t[(t < 0) | (t >= c)]
+    if bad.size:
+        raise IndexError(f"Target {int(bad.reshape(-1)[0])} is out of bounds.")
+    return t
+
+
+def nll_loss(input, target, weight=None, reduction: str = "mean"):
+    t = _class_targets(input, target, "nll_loss")
+    picked = -(input[arange(input.shape[0]), Tensor._make(t)] if input.ndim == 2
+               else input[int(t)])
+    if weight is None:
+        return _named(_reduce(picked, reduction), "NllLossBackward0")
+    w = weight[Tensor._make(t)]
+    if reduction == "mean":
+        return _named((picked * w).sum() / w.sum(), "NllLossBackward0")
+    return _named(_reduce(picked * w, reduction), "NllLossBackward0")
+
+
+def cross_entropy(input, target, weight=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0):
+    dim = 1 if input.ndim == 2 else 0
+    logp = log_softmax(input, dim)
+    if isinstance(target, Tensor) and target.dtype.is_floating_point:  # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target size {list(input.shape)}, got "
+                               f"{list(target.shape)}")
+        return _reduce(-(target * logp).sum(dim), reduction)
+    loss = nll_loss(logp, target, weight, reduction)
+    if label_smoothing:
+        smooth = _reduce(-logp.mean(dim), reduction)
+        loss = loss * (1 - label_smoothing) + smooth * label_smoothing
+    return loss
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"Using a target size ({target.shape!r}) that is different to the input "
+                         f"size ({input.shape!r}) is deprecated. Please ensure they have the same "
+                         "size.".replace("tapegrad.Size", "torch.Size"))
+    x = input._data
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    # PyTorch clamps each log at -100 so that a 0 or 1 probability gives a finite loss.
+    loss = -(target * F.clamp(F.log(input), min=-100)
+             + (1 - target) * F.clamp(F.log(1 - input), min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None):
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
+                         f"({input.shape!r})".replace("tapegrad.Size", "torch.Size"))
+    # log(1 + exp(-|x|)) + max(x, 0) - x * t, written to stay finite for large |x|.
+    softplus = F.log1p(F.exp(-F.abs(input))) + F.relu(input)
+    if pos_weight is None:
+        loss = softplus - input * target
+    else:
+        log_weight = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + log_weight * (softplus - input)
+    if weight is not None:
+        loss = loss * weight
+    return _named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
+
+
+def one_hot(tensor, num_classes: int = -1):
+    t = tensor._data
+    n = int(t.max()) + 1 if num_classes < 0 else num_classes
+    return Tensor._make(np.eye(n, dtype=np.int64)[t])

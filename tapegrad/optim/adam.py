@@ -1,0 +1,150 @@
+"""Adam, AdamW and RMSprop, computing what torch.optim computes (its default, non-foreach
+formulas), in place on the parameters' arrays, recording nothing."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+def _zeros_like(p) -> Tensor:
+    return Tensor._make(np.zeros_like(p._data))
+
+
+def _check(lr, eps, betas=None, weight_decay=0.0):
+    if lr < 0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps < 0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if betas is not None:
+        for i, b in enumerate(betas):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+    if weight_decay < 0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(Optimizer):
+    _decoupled = False  # AdamW: weight decay applied to the parameter, not added to the gradient
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False):
+        _check(lr, eps, betas, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            wd = group["weight_decay"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                grad = p._grad._data
+                if group["maximize"]:
+                    grad = -grad
+                data = p._data
+                if wd:
+                    if self._decoupled:
+                        data *= 1 - lr * wd
+                    else:
+                        grad = grad + wd * data
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = Tensor._make(np.zeros((), np.float32))
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                state["step"]._data += 1
+                step = float(state["step"]._data)
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                m *= beta1
+                m += (1 - beta1) * grad
+                v *= beta2
+                v += (1 - beta2) * (grad * grad)
+                bias1 = 1 - beta1 ** step
+                bias2_sqrt = math.sqrt(1 - beta2 ** step)
+                if group["amsgrad"]:
+                    vmax = state["max_exp_avg_sq"]._data
+                    np.maximum(vmax, v, out=vmax)
+                    denom = np.sqrt(vmax)
+                else:
+                    denom = np.sqrt(v)
+                denom /= bias2_sqrt
+                denom += eps
+                np.divide(m, denom, out=denom)
+                denom *= lr / bias1
+                data -= denom.astype(data.dtype, copy=False)
+                p._vc[0] += 1
+        return loss
+
+
+class AdamW(Adam):
+    _decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
+                 maximize: bool = False):
+        _check(lr, eps, None, weight_decay)
+        if alpha < 0:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        if momentum < 0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                grad = p._grad._data
+                if group["maximize"]:
+                    grad = -grad
+                if group["weight_decay"]:
+                    grad = grad + group["weight_decay"] * p._data
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = Tensor._make(np.zeros((), np.float32))
+                    state["square_avg"] = _zeros_like(p)
+                    if group["momentum"]:
+                        state["momentum_buffer"] = _zeros_like(p)
+                    if group["centered"]:
+                        state["grad_avg"] = _zeros_like(p)
+                state["step"]._data += 1
+                sq = state["square_avg"]._data
+                sq *= alpha
+                sq += (1 - alpha) * grad * grad
+                if group["centered"]:
+                    ga = state["grad_avg"]._data
+                    ga *= alpha
+                    ga += (1 - alpha) * grad
+                    avg = np.sqrt(sq - ga * ga) + eps
+                else:
+                    avg = np.sqrt(sq) + eps
+                if group["momentum"]:
+                    buf = state["momentum_buffer"]._data
+                    buf *= group["momentum"]
+                    buf += grad / avg
+                    p._data -= (lr * buf).astype(p._data.dtype, copy=False)
+                else:
+                    p._data -= (lr * grad / avg).astype(p._data.dtype, copy=False)
+                p._vc[0] += 1
+        return loss
