@@ -80,7 +80,8 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
     d = F.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
-    return _named(_reduce(F.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction), "SmoothL1LossBackward0")
+    loss = F.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _named(_reduce(loss, reduction), "SmoothL1LossBackward0")
 
 
 def _class_targets(input, target, name):

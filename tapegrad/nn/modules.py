@@ -189,7 +189,7 @@ class Module:
         if dt is not None:
             with no_grad():
                 for m in self.modules():
-                    for k, p in m._parameters.items():
+                    for p in m._parameters.values():
                         if p is not None:
                             p._data = p._data.astype(dt.np)
         return self
