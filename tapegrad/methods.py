@@ -122,6 +122,7 @@ _UFUNCS = {
     np.reciprocal: "reciprocal", np.maximum: "maximum", np.minimum: "minimum",
     np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
     np.greater: "gt", np.greater_equal: "ge", np.floor: "floor", np.ceil: "ceil",
+    np.matmul: "matmul",
 }
 
 

@@ -116,7 +116,11 @@ def load(f, map_location=None, weights_only: bool = True):
                                 f"(format version {header['version']})")
             arrays = []
             for i in range(len(header["sha256"])):
-                data = z.read(f"{i}.npy")
+                try:
+                    data = z.read(f"{i}.npy")
+                except zipfile.BadZipFile as e:
+                    raise LoadError(f"tapegrad.load: {name} is corrupt or was modified "
+                                    f"({e})") from None
                 if hashlib.sha256(data).hexdigest() != header["sha256"][f"{i}.npy"]:
                     raise LoadError(f"tapegrad.load: {name} is corrupt or was modified (tensor "
                                     f"{i} does not match its checksum)")
