@@ -299,3 +299,30 @@ def test_a_small_classifier_trains():
         opt.step()
     accuracy = (model(xt).argmax(1) == yt).float().mean().item()
     assert accuracy > 0.95
+
+
+def test_init_functions():
+    torch.manual_seed(0)
+    w = torch.empty(200, 100)
+    nn.init.xavier_uniform_(w)
+    bound = math.sqrt(6 / 300)
+    assert np.abs(w.numpy()).max() <= bound and np.abs(w.numpy()).max() > 0.95 * bound
+    nn.init.kaiming_uniform_(w, nonlinearity="relu")
+    assert np.abs(w.numpy()).max() <= math.sqrt(6 / 100)
+    nn.init.normal_(w, 1.0, 0.1)
+    assert abs(w.numpy().mean() - 1) < 0.01 and abs(w.numpy().std() - 0.1) < 0.01
+    nn.init.zeros_(w)
+    assert w.abs().sum().item() == 0
+    nn.init.uniform_(w, 2, 3)
+    assert w.min().item() >= 2 and w.max().item() <= 3
+
+
+def test_optimizer_steps_record_nothing():
+    model = nn.Linear(4, 2)
+    for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop):
+        opt = cls(model.parameters(), lr=0.01)
+        model(torch.ones(3, 4)).sum().backward()
+        before = len(torch.current_tape())
+        opt.step()
+        assert len(torch.current_tape()) == before == 0
+        assert all(p.is_leaf and p.grad_fn is None for p in model.parameters())
