@@ -78,6 +78,7 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-from . import autograd, nn, optim  # noqa: E402,F401
+from . import autograd, nn, optim, profile, viz  # noqa: E402,F401
+from .explain import explain, trace_backward  # noqa: E402
 
 __all__ = [n for n in dir() if not n.startswith("_")]

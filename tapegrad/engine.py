@@ -14,6 +14,8 @@ import numpy as np
 from .ops import FORMULA_NUMPY, NP
 from .tape import FREED, LEAF, TLS, Record
 
+_PROFILERS: list = []  # tapegrad.profile registers here; its dry runs compare the two engines
+
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you "
@@ -241,6 +243,8 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
         order = reachable(records, root_slots)
     validate(order, records)
     tape.epoch += 1
+    if _PROFILERS and not create_graph:
+        _PROFILERS[-1].observe(order, records, root_slots, grads)
     capture = None
     if inputs is not None:
         capture = {}

@@ -50,7 +50,7 @@ def render_formula(formula: str, names: dict) -> str:
     return ast.unparse(ast.fix_missing_locations(tree).body)
 
 
-def render(run: Run, incoming: tuple, dtype: str, cache: bool) -> str:
+def render(run: Run, incoming: tuple, dtype: str, cache: bool, labels=None) -> str:
     """Source of a module defining ``kernel(n, *args)`` for ``run``.
 
     The loop is ``range(n)`` from zero: Numba then knows the index is never negative and LLVM
@@ -60,7 +60,10 @@ def render(run: Run, incoming: tuple, dtype: str, cache: bool) -> str:
     zero gives inf, as in the interpreter, instead of raising.
 
     ``incoming[j]`` says how record j's adjoint arrives from outside the run: "arr" (an array),
-    "scalar" (one value broadcast) or None (only from inside the run).
+    "scalar" (one value broadcast) or None (only from inside the run). ``labels[j]`` replaces
+    record j's comment (``tapegrad.explain`` puts the record's tape line there); compiled
+    kernels keep the positional comment, so their source, and so their cache, does not depend
+    on where on the tape a graph happens to sit.
     """
     args, body, init = ["n"], [], []
     for j, kind in enumerate(incoming):
@@ -86,7 +89,7 @@ def render(run: Run, incoming: tuple, dtype: str, cache: bool) -> str:
         for k, pname in enumerate(op.params):
             args.append(f"p{j}_{k}")
             names[pname] = f"p{j}_{k}"
-        body.append(f"# record {j}: {rr.op}")
+        body.append(f"# {labels[j]}" if labels else f"# record {j}: {rr.op}")
         for i_in, target in enumerate(rr.ins):
             if target is None or not op.grads[i_in]:
                 continue
