@@ -45,7 +45,7 @@ def test_cli_script_that_raises_still_reports_and_fails(tmp_path):
                       "(x * 2).sum().backward()\nraise ValueError('boom')\n")
     proc = run_cli(str(script))
     assert proc.returncode == 1
-    assert "ValueError: boom" in proc.stderr and "1 backward passes" in proc.stdout
+    assert "ValueError: boom" in proc.stderr and "1 backward pass," in proc.stdout
 
 
 def test_cli_script_without_backward_says_so(tmp_path):

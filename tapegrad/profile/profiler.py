@@ -160,15 +160,18 @@ class Report:
                          "-" if g.speedup is None else f"{g.speedup:.2f}x",
                          "never" if be is None else f"{be:.0f}"))
         widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-        lines = [f"tapegrad.profile: {self.backwards} backward passes, {len(self.graphs)} graph "
-                 f"structures (medians of up to {max(len(g.interp_s) for g in self.graphs)} "
-                 "samples each)",
+        n = len(self.graphs)
+        lines = [f"tapegrad.profile: {self.backwards} backward "
+                 f"pass{'es' if self.backwards != 1 else ''}, {n} graph "
+                 f"structure{'s' if n != 1 else ''} (medians of up to "
+                 f"{max(len(g.interp_s) for g in self.graphs)} samples each)",
                  "  ".join(h.ljust(w) for h, w in zip(header, widths)),
                  "  ".join("-" * w for w in widths)]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
         return "\n".join(lines)
 
     __str__ = table
+    __repr__ = table
 
     def to_dict(self) -> dict:
         return {"backward_passes": self.backwards, "graphs": [g.to_dict() for g in self.graphs]}
