@@ -15,17 +15,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import machine, paired_medians, settle, table, try_torch  # noqa: E402
 
 import tapegrad  # noqa: E402
+from run import small_program as program  # noqa: E402
 
 N_OPS = 126
-
-
-def program(lib, x):
-    y = x
-    for _ in range(25):
-        y = y * 1.01 + 0.5
-        y = lib.tanh(y)
-        y = y - x * 0.1
-    return y.sum()
 
 
 def main() -> None:

@@ -144,15 +144,18 @@ class Backward:
                 check_finite(rec, gi, rec.ins.index(slot))
             self.add(slot, gi)
 
-    def interpret(self, records: list[Record], vjp: Callable = vjp_numpy) -> None:
-        adj = self.adj
-        for rec in records:
-            g = adj.pop(rec.out, None)
-            if g is None:
-                continue
+    def visit(self, rec: Record, vjp: Callable = vjp_numpy) -> None:
+        """One record of the reverse pass: take its adjoint, hand its VJP to its inputs."""
+        g = self.adj.pop(rec.out, None)
+        if g is not None:
             g = self.arrive(rec, g)
             if g is not None:
                 self.spread(rec, vjp(rec, g))
+
+    def interpret(self, records: list[Record], vjp: Callable = vjp_numpy) -> None:
+        visit = self.visit
+        for rec in records:
+            visit(rec, vjp)
 
 
 def _cast(g, dt):

@@ -586,28 +586,26 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+def _spread(opname, name, np_fn, input, dim, unbiased, keepdim, correction, kwargs):
+    """var and std: one reduction with a Bessel-style correction."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     dims, corr = _dims(dim, x.ndim), _correction(unbiased, correction)
     with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.var(x._data, axis=dims, keepdims=keepdim, ddof=corr)
+        data = np.asarray(np_fn(x._data, axis=dims, keepdims=keepdim, ddof=corr))
     if x._rg and TLS.s.grad_enabled:
-        return emit(OPS["var"], "VarBackward0", np.asarray(data), (x,), (x._data,),
-                    (dims, corr, keepdim))
-    return Tensor._make(np.asarray(data))
+        return emit(OPS[opname], name, data, (x,), (x._data,), (dims, corr, keepdim))
+    return Tensor._make(data)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    return _spread("var", "VarBackward0", np.var, input, dim, unbiased, keepdim, correction,
+                   kwargs)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
-    dim, keepdim = _reduce_args(dim, keepdim, kwargs)
-    x = as_tensor_arg(input)
-    dims, corr = _dims(dim, x.ndim), _correction(unbiased, correction)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.std(x._data, axis=dims, keepdims=keepdim, ddof=corr)
-    if x._rg and TLS.s.grad_enabled:
-        return emit(OPS["std"], "StdBackward0", np.asarray(data), (x,), (x._data,),
-                    (dims, corr, keepdim))
-    return Tensor._make(np.asarray(data))
+    return _spread("std", "StdBackward0", np.std, input, dim, unbiased, keepdim, correction,
+                   kwargs)
 
 
 def _return_type(name: str):

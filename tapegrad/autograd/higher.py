@@ -167,12 +167,5 @@ def vjp_tensor(rec: Record, g: Tensor, tape) -> tuple:
 
 def interpret_with_graph(bw: Backward) -> None:
     tape = TLS.s.tape
-    adj = bw.adj
     with enable_grad():
-        for rec in bw.order:
-            g = adj.pop(rec.out, None)
-            if g is None:
-                continue
-            g = bw.arrive(rec, g)
-            if g is not None:
-                bw.spread(rec, vjp_tensor(rec, g, tape))
+        bw.interpret(bw.order, lambda rec, g: vjp_tensor(rec, g, tape))

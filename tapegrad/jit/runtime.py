@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ..engine import Backward, vjp_numpy
+from ..engine import Backward
 from ..ops import NP
 from ..tape import TLS, format_listing
 from . import codegen, compile, debug
@@ -131,16 +131,10 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
 
 
 def execute(plan: Plan, bw: Backward) -> None:
-    order, adj = bw.order, bw.adj
+    order = bw.order
     for step in plan.steps:
         if type(step) is int:
-            rec = order[step]
-            g = adj.pop(rec.out, None)
-            if g is None:
-                continue
-            g = bw.arrive(rec, g)
-            if g is not None:
-                bw.spread(rec, vjp_numpy(rec, g))
+            bw.visit(order[step])  # a boundary: the interpreter's step
         else:
             _run(step, bw)
 

@@ -44,18 +44,10 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             wd = group["weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                grad = p._grad._data
-                if group["maximize"]:
-                    grad = -grad
+            for p, grad in self._gradients(group, self._decoupled):
                 data = p._data
-                if wd:
-                    if self._decoupled:
-                        data *= 1 - lr * wd
-                    else:
-                        grad = grad + wd * data
+                if wd and self._decoupled:
+                    data *= 1 - lr * wd
                 state = self.state.setdefault(p, {})
                 if not state:
                     state["step"] = Tensor._make(np.zeros((), np.float32))
@@ -112,14 +104,7 @@ class RMSprop(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                grad = p._grad._data
-                if group["maximize"]:
-                    grad = -grad
-                if group["weight_decay"]:
-                    grad = grad + group["weight_decay"] * p._data
+            for p, grad in self._gradients(group):
                 state = self.state.setdefault(p, {})
                 if not state:
                     state["step"] = Tensor._make(np.zeros((), np.float32))

@@ -55,6 +55,20 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    @staticmethod
+    def _gradients(group: dict, decoupled: bool = False):
+        """(parameter, gradient array) for each parameter of ``group`` that has a gradient,
+        negated under ``maximize`` and with L2 ``weight_decay`` added unless ``decoupled``."""
+        for p in group["params"]:
+            if p._grad is None:
+                continue
+            grad = p._grad._data
+            if group.get("maximize"):
+                grad = -grad
+            if group.get("weight_decay") and not decoupled:
+                grad = grad + group["weight_decay"] * p._data
+            yield p, grad
+
     def _closure(self, closure):
         if closure is None:
             return None

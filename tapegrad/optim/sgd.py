@@ -27,14 +27,7 @@ class SGD(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, momentum = group["lr"], group["momentum"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                d_p = p._grad._data
-                if group["maximize"]:
-                    d_p = -d_p
-                if group["weight_decay"]:
-                    d_p = d_p + group["weight_decay"] * p._data
+            for p, d_p in self._gradients(group):
                 if momentum:
                     state = self.state.setdefault(p, {})
                     buf = state.get("momentum_buffer")
