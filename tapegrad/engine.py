@@ -248,13 +248,18 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     tape.epoch += 1
     if _PROFILERS and not create_graph:
         _PROFILERS[-1].observe(order, records, root_slots, grads)
-    capture = None
+    capture = slots_of = None
     if inputs is not None:
-        capture = {}
+        # A leaf may own several leaf records (one per epoch): capture every one in this graph.
+        wanted = {id(t): [] for t in inputs}
         for t in inputs:
-            slot = t._slot if t._slot is not None else t._leaf_slot
-            if slot is not None and t._tape is tape and slot in records:
-                capture[slot] = None
+            if t._slot is not None and t._tape is tape:
+                wanted[id(t)].append(t._slot)
+        for rec in order:
+            if rec.op is LEAF and id(rec.leaf) in wanted:
+                wanted[id(rec.leaf)].append(rec.out)
+        slots_of = [wanted[id(t)] for t in inputs]
+        capture = {s: None for slots in slots_of for s in slots}
     bw = Backward(order, records, capture)
     bw.entry = entry
     for slot, g in zip(root_slots, grads):
@@ -269,7 +274,11 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     if inputs is None:
         return None
     out = []
-    for t in inputs:
-        slot = t._slot if t._slot is not None else t._leaf_slot
-        out.append(capture.get(slot) if slot is not None else None)
+    for slots in slots_of:
+        total = None
+        for s in slots:
+            g = capture.get(s)
+            if g is not None:
+                total = g if total is None else total + g
+        out.append(total)
     return out

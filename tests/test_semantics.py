@@ -314,3 +314,19 @@ def test_ops_accept_numpy_spellings_and_scalars_on_either_side():
     assert [t.shape for t in x.chunk(3, 1)] == [(2, 1)] * 3
     assert torch.stack([x, x]).shape == (2, 2, 3) and torch.cat([x, x], 1).shape == (2, 6)
     assert (x == x).all() and (x != x + 1).all() and torch.eq(x, x).all()
+
+
+def test_grad_of_a_graph_recorded_before_another_backward():
+    # After a backward, a leaf gets a fresh leaf record on its next use; grad() of a graph
+    # that still reads the older record must find it.
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    (x * 3).sum().backward()
+    z = (x * 5).sum()  # a new record for x
+    (gy,) = torch.autograd.grad(y, x, retain_graph=True)
+    (gz,) = torch.autograd.grad(z, x)
+    np.testing.assert_allclose(gy.numpy(), [2, 4])
+    np.testing.assert_allclose(gz.numpy(), [5, 5])
+    both = (x * x).sum() + y  # one graph reading two leaf records of x
+    (g,) = torch.autograd.grad(both, x)
+    np.testing.assert_allclose(g.numpy(), [4, 8])
