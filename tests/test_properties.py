@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from conftest import call_elementwise, sample
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tapegrad
@@ -33,6 +33,14 @@ def run_program(program, x, y):
     return v.sum()
 
 
+def moderate(program, x, y):
+    """Skip programs whose values explode (exp of exp of ...): finite differences and float32
+    comparisons mean nothing there."""
+    with tapegrad.no_grad():
+        value = run_program(program, x, y)
+    assume(np.all(np.abs(value.numpy()) < 1e4))
+
+
 @settings(max_examples=40, deadline=None)
 @given(program=steps, sx=shapes, sy=shapes, seed=st.integers(0, 2**16))
 def test_random_programs_match_finite_differences(program, sx, sy, seed):
@@ -43,6 +51,7 @@ def test_random_programs_match_finite_differences(program, sx, sy, seed):
         return
     x = tapegrad.tensor(sample("r", sx, rng) * 0.5, requires_grad=True)
     y = tapegrad.tensor(sample("r", sy, rng) * 0.5, requires_grad=True)
+    moderate(program, x, y)
     assert gradcheck(lambda a, b: run_program(program, a, b), [x, y], atol=1e-4, rtol=1e-3)
 
 
@@ -57,6 +66,7 @@ def test_random_programs_jit_matches_interpreter(program, sx, sy, seed, dtype):
         return
     x = tapegrad.tensor((sample("r", sx, rng) * 0.5).astype(dtype), requires_grad=True)
     y = tapegrad.tensor((sample("r", sy, rng) * 0.5).astype(dtype), requires_grad=True)
+    moderate(program, x, y)
     results = []
     for backend in ("interp", "jit"):
         x.grad = y.grad = None
