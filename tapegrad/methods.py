@@ -198,7 +198,7 @@ def bind() -> None:
                  "swapdims"):
         setattr(T, name, getattr(F, name))
     for name, fn in F._UNARY.items():  # the recording closures themselves: no extra call
-        if hasattr(T, name) and name not in ("copy",):
+        if name not in ("copy", "clamp", "leaky_relu"):  # those take arguments of their own
             setattr(T, name, fn)
     for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
                  "reciprocal", "square", "sign", "log1p", "expm1", "rsqrt", "tan", "floor",

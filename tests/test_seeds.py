@@ -1,5 +1,6 @@
-"""The seeds' own scripts, run unchanged with tapegrad standing in for torch, must print what
-PyTorch 2.13 printed (tests/seeds/*.expected, copied from shared/compat)."""
+"""PyTorch scripts run unchanged with tapegrad standing in for torch must print what PyTorch
+2.13 printed: the seeds' own scripts (copied from shared/compat) and compat_tutorial_*.py,
+whose .expected files were produced by PyTorch 2.13.0+cpu on this machine."""
 from __future__ import annotations
 
 import glob
@@ -16,7 +17,9 @@ NUM = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf")
 RUNNER = """
 import importlib, runpy, sys
 for alias, real in {"torch": "tapegrad", "torch.optim": "tapegrad.optim",
-                    "torch.autograd": "tapegrad.autograd"}.items():
+                    "torch.autograd": "tapegrad.autograd", "torch.nn": "tapegrad.nn",
+                    "torch.nn.functional": "tapegrad.nn.functional",
+                    "torch.autograd.functional": "tapegrad.autograd.functional"}.items():
     sys.modules[alias] = importlib.import_module(real)
 runpy.run_path(sys.argv[1], run_name="__main__")
 """
@@ -39,7 +42,7 @@ def _same(a: str, b: str) -> bool:
 
 
 def test_there_are_seed_scripts():
-    assert len(SCRIPTS) >= 4
+    assert len(SCRIPTS) >= 6
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=os.path.basename)

@@ -113,7 +113,15 @@ class _Tensors:
 
 
 TX = _Tensors()
-FORMULA_TENSOR = {"where": lambda c, x, y: F.where(_t(c), x, y), "sign": F.sign, "log": F.log,
+def _where(c, x, y):
+    """A condition on constants alone (pow's ``b == 0`` for a Python exponent) picks a branch
+    and records nothing, so the gradient's grad_fn is what PyTorch's is."""
+    if isinstance(c, (bool, np.bool_)):
+        return x if c else y
+    return F.where(_t(c), x, y)
+
+
+FORMULA_TENSOR = {"where": _where, "sign": F.sign, "log": F.log,
                   "exp": F.exp, "sin": F.sin, "cos": F.cos, "sqrt": F.sqrt, "tanh": F.tanh}
 
 

@@ -23,7 +23,10 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 
 def linear(input, weight, bias=None):
     out = F.matmul(input, F.t(weight) if weight.ndim == 2 else weight)
-    return out if bias is None else out + bias
+    if bias is None:
+        return out
+    # PyTorch computes 2-D input with a bias as one addmm (and other ranks through a view).
+    return _named(out + bias, "AddmmBackward0" if input.ndim == 2 else "ViewBackward0")
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -72,7 +75,7 @@ def mse_loss(input, target, reduction: str = "mean"):
 
 def l1_loss(input, target, reduction: str = "mean"):
     _check_same_size(input, target)
-    return _named(_reduce(F.abs(input - target), reduction), "L1LossBackward0")
+    return _reduce(F.abs(input - target), reduction)  # PyTorch's is this too: MeanBackward0
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):

@@ -28,25 +28,31 @@ def _check(lr, eps, betas=None, weight_decay=0.0):
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
-class Adam(Optimizer):
-    _decoupled = False  # AdamW: weight decay applied to the parameter, not added to the gradient
+# Accepted for PyTorch compatibility and shown in the printed form; they change nothing here.
+_COMPAT = dict(foreach=None, differentiable=False)
 
+
+class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused=None, decoupled_weight_decay: bool = False):
         _check(lr, eps, betas, weight_decay)
+        # decoupled_weight_decay (AdamW): decay the parameter, not the gradient.
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, capturable=capturable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay, **_COMPAT))
 
     @no_grad()
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd = group["weight_decay"]
-            for p, grad in self._gradients(group, self._decoupled):
+            wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+            for p, grad in self._gradients(group, decoupled):
                 data = p._data
-                if wd and self._decoupled:
+                if wd and decoupled:
                     data *= 1 - lr * wd
                 state = self.state.setdefault(p, {})
                 if not state:
@@ -80,24 +86,26 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    _decoupled = True
-
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 **compat):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True, **compat)
 
 
 class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False):
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 capturable: bool = False, foreach=None, maximize: bool = False,
+                 differentiable: bool = False):
         _check(lr, eps, None, weight_decay)
         if alpha < 0:
             raise ValueError(f"Invalid alpha value: {alpha}")
         if momentum < 0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize,
+                                      capturable=capturable, **_COMPAT))
 
     @no_grad()
     def step(self, closure=None):
