@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, threads
 from .dtypes import result_type, scalar_result_type
 from .ops import FORWARD, NO_SAVE, OPS, _is_basic
 from .tape import TLS, Record
@@ -252,6 +252,11 @@ def binary(opname: str, x, y, name: str | None = None):
     return _BINARY[opname](x, y, name)
 
 
+# Ufuncs whose cost is arithmetic, not memory traffic: splitting them over threads pays.
+_COMPUTE_BOUND = frozenset((np.exp, np.log, np.log1p, np.expm1, np.sin, np.cos, np.tan, np.tanh,
+                            np.sqrt))
+
+
 def _make_unary(opname: str):
     """The forward of one unary elementwise op, recording inlined as in ``_make_binary``."""
     op = OPS[opname]
@@ -259,6 +264,7 @@ def _make_unary(opname: str):
     floating = opname in _FLOATING
     plan = op.plans[1]
     save_a, save_out = plan[0], plan[3]
+    heavy = fwd in _COMPUTE_BOUND and threads.THREADS > 1
     default_name = op.node_name
 
     def f(x, params=(), name=None):
@@ -267,7 +273,10 @@ def _make_unary(opname: str):
         xa = x._data
         if floating and xa.dtype.kind != "f":
             xa = xa.astype(dtypes.get_default_dtype().np)
-        data = fwd(xa, *params) if params else fwd(xa)
+        if heavy and xa.size >= threads.PARALLEL_MIN and xa.flags.c_contiguous:
+            data = threads.split_ufunc(fwd, xa)  # compute-bound: worth both cores
+        else:
+            data = fwd(xa, *params) if params else fwd(xa)
         if type(data) is not np.ndarray or data.dtype is not xa.dtype:
             data = np.asarray(data, dtype=xa.dtype)
         if not x._rg:

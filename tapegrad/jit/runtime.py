@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from .. import threads
 from ..engine import Backward
 from ..ops import NP
 from ..tape import TLS, format_listing
@@ -22,36 +23,21 @@ from .plan import ARR, SCALAR, Plan, Run, graph_key, make_plan
 from .stats import STATS
 
 THRESHOLD = int(os.environ.get("TAPEGRAD_JIT_THRESHOLD", "2"))
-# Arrays this large are split across threads; smaller ones do not pay for the hand-off.
-PARALLEL_MIN = int(os.environ.get("TAPEGRAD_PARALLEL_MIN", str(1 << 17)))
-THREADS = max(1, int(os.environ.get("TAPEGRAD_THREADS", str(os.cpu_count() or 1))))
-_pool: list = []
-
-
-def _threads():
-    if not _pool:
-        from concurrent.futures import ThreadPoolExecutor
-        _pool.append(ThreadPoolExecutor(THREADS, thread_name_prefix="tapegrad-jit"))
-    return _pool[0]
 
 
 def _call(kernel, n: int, args: list) -> None:
     """Run ``kernel`` over all n elements; when n is large, each thread gets slices."""
-    if n < PARALLEL_MIN or THREADS == 1:
+    if n < threads.PARALLEL_MIN or threads.THREADS == 1:
         kernel(n, *args)
         return
-    step = -(-n // THREADS)
+    parts = threads.chunks(n)
 
-    def chunk(lo):
-        hi = min(n, lo + step)
-        return [a[lo:hi] if type(a) is np.ndarray else a for a in args], hi - lo
+    def sliced(lo, hi):
+        return [a[lo:hi] if type(a) is np.ndarray else a for a in args]
 
-    futures = []
-    for lo in range(step, n, step):
-        part, m = chunk(lo)
-        futures.append(_threads().submit(kernel, m, *part))
-    part, m = chunk(0)
-    kernel(m, *part)
+    futures = [threads.pool().submit(kernel, hi - lo, *sliced(lo, hi)) for lo, hi in parts[1:]]
+    lo, hi = parts[0]
+    kernel(hi - lo, *sliced(lo, hi))
     for f in futures:
         f.result()
 
