@@ -46,7 +46,16 @@ int = int32
 short = int16
 uint = uint8
 
-FloatTensor = DoubleTensor = LongTensor = Tensor
+def _legacy(dt):
+    def make(*args, **kwargs) -> Tensor:
+        return Tensor(*args, dtype=dt, **kwargs)
+    return make
+
+
+FloatTensor = _legacy(float32)
+DoubleTensor = _legacy(float64)
+LongTensor = _legacy(int64)
+BoolTensor = _legacy(bool)
 
 
 def is_tensor(obj) -> bool:

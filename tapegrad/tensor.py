@@ -54,9 +54,20 @@ class Tensor:
     _hooks = None       # a leaf's hooks
 
     # ---- construction ------------------------------------------------------------------
-    def __init__(self, data: Any = None, *, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, *args: Any, requires_grad: bool = False, dtype=None) -> None:
+        """The legacy constructor, as PyTorch's: ``Tensor(2, 3)`` is uninitialised of that
+        shape, ``Tensor([1, 2])`` copies data into the default float dtype, ``Tensor(t)``
+        shares t's data."""
         from .creation import _to_array
-        arr = _to_array([] if data is None else data, dtype)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            arr = args[0]._data
+        elif args and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                          for a in args):
+            dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+            arr = np.empty(tuple(int(a) for a in args), dt.np)
+        else:
+            data = args[0] if args else []
+            arr = _to_array(data, dtype if dtype is not None else dtypes.get_default_dtype())
         _init(self, arr, False)
         if requires_grad:
             self.requires_grad_(True)

@@ -330,3 +330,12 @@ def test_grad_of_a_graph_recorded_before_another_backward():
     both = (x * x).sum() + y  # one graph reading two leaf records of x
     (g,) = torch.autograd.grad(both, x)
     np.testing.assert_allclose(g.numpy(), [4, 8])
+
+
+def test_legacy_constructors_as_pytorch():
+    assert torch.Tensor([1, 2]).dtype is torch.float32 and torch.Tensor([1, 2]).tolist() == [1, 2]
+    assert torch.Tensor(2, 3).shape == (2, 3) and torch.Tensor().shape == (0,)
+    assert torch.LongTensor([1, 2]).dtype is torch.int64
+    assert torch.DoubleTensor([1]).dtype is torch.float64 and torch.FloatTensor(2).shape == (2,)
+    src = torch.tensor([1, 2])
+    assert torch.Tensor(src).numpy() is src.numpy()
