@@ -1154,8 +1154,9 @@ def index_put(x: Tensor, index, value) -> Tensor:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(va))} cannot be "
                            f"broadcast to indexing result of shape {list(target)}") from None
     if _wants_grad(x, value):
-        return emit(OPS["index_put"], "IndexPutBackward0", data, (x, value), (x._data, va),
-                    (index,))
+        # PyTorch writes a basic index through a view (CopySlices), an advanced one by index_put.
+        name = "CopySlices" if _is_basic(index) else "IndexPutBackward0"
+        return emit(OPS["index_put"], name, data, (x, value), (x._data, va), (index,))
     return Tensor._make(data)
 
 

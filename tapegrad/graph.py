@@ -19,7 +19,9 @@ class Node:
         self._records = records  # the tape's records, to follow input slots
 
     def name(self) -> str:
-        return type(self).__name__
+        cls = type(self).__name__
+        # PyTorch's C++ nodes name themselves with their namespace.
+        return f"torch::autograd::{cls}" if cls in ("CopySlices", "AccumulateGrad") else cls
 
     @property
     def next_functions(self) -> tuple:

@@ -92,11 +92,11 @@ def test_inplace_on_leaf_requiring_grad():
 
 
 def test_requires_grad_on_integer_tensor():
-    with pytest.raises(RuntimeError, match="only Tensors of floating point and complex dtype can "
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can "
                                            "require gradients"):
         torch.tensor([1, 2], requires_grad=True)
     t = torch.tensor([1, 2])
-    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point"):
         t.requires_grad_()
     assert not t.requires_grad
 

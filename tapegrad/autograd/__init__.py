@@ -121,11 +121,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     grads = run_backward(list(outs), seeds, retain_graph, create_graph, list(ins))
     result = []
-    for t, g in zip(ins, grads):
+    for i, (t, g) in enumerate(zip(ins, grads)):
         if g is None:
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
             if materialize_grads:
                 g = np.zeros_like(t._data)
