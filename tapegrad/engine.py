@@ -7,6 +7,7 @@ and frees what was consumed. ``interpret`` is the reference engine: one VJP call
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
@@ -54,21 +55,33 @@ def validate(order: list[Record], records: dict) -> None:
                 raise RuntimeError(_modified_message(rec, k, vc[0], v, records))
 
 
+def _short(name: str) -> str:
+    """PyTorch 2.13 names a node in this message without its suffix: AddBackward0 -> Add."""
+    return re.sub(r"Backward\d*$", "", name)
+
+
 def _modified_message(rec: Record, k: int, now: int, then: int, records: dict) -> str:
+    """PyTorch's wording: a saved output names the op that saved it; a saved input names the
+    op that last wrote to it (the tensor's current grad_fn); a leaf names nothing."""
+    from .tape import TLS
     arr = rec.saved[k]
     kind = _TYPE.get(arr.dtype.name, arr.dtype.name)
     what = f"[tapegrad.{kind} [{', '.join(map(str, arr.shape))}]]"
     if k == 3:
-        where = f", which is output 0 of {rec.name},"
+        where = f", which is output 0 of {_short(rec.name)},"
     else:
         slot = rec.ins[k] if k < len(rec.ins) else None
+        rebound = TLS.s.tape.rebound
+        while slot in rebound:
+            slot = rebound[slot]
         producer = records.get(slot) if slot is not None else None
         where = "" if producer is None or producer.op is LEAF else \
-            f", which is output 0 of {producer.name},"
+            f", which is output 0 of {_short(producer.name)},"
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {what}{where} is at version {now}; expected version {then} "
             "instead. Hint: enable anomaly detection to find the operation that failed to "
-            "compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+            "compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+            "check_nan=False).")
 
 
 def vjp_numpy(rec: Record, g: np.ndarray) -> tuple:

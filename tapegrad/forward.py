@@ -1305,6 +1305,8 @@ def _adopt(x: Tensor, r: Tensor) -> None:
     x._slot, x._tape, x._rg = r._slot, r._tape, True
     r._slot = None
     if old is not None:
+        if old_tape is x._tape and old in old_tape.records:
+            old_tape.rebound[old] = x._slot  # names the in-place op in a version error
         old_tape.release(old)
 
 

@@ -56,6 +56,7 @@ class Tape:
         self.next_slot = 0
         self.epoch = 0     # backward passes run on this tape: leaf records are per epoch
         self.special = 0   # live records with hooks or retain_grad (they change the JIT plan)
+        self.rebound: dict[int, int] = {}  # old slot -> new, when an in-place op rebinds a tensor
 
     def append(self, rec: Record) -> int:
         slot = self.next_slot
@@ -107,6 +108,8 @@ class Tape:
             if rc > 0:
                 continue
             del records[rec.out]
+            if self.rebound:
+                self.rebound.pop(rec.out, None)
             if rec.hooks is not None or rec.retain is not None:
                 self.special -= 1
             if rec.node is not None:
