@@ -62,7 +62,19 @@ def preload_numba() -> None:
         except Exception:  # a missing or broken Numba shows up where the JIT is used
             pass
 
-    threading.Thread(target=load, name="tapegrad-preload", daemon=True).start()
+    thread = threading.Thread(target=load, name="tapegrad-preload", daemon=True)
+    _preload.append(thread)
+    thread.start()
+
+
+_preload: list = []
+
+
+def wait_for_preload() -> None:
+    """Numba's initialisation is not made for two threads at once: the JIT waits for the
+    background one before it compiles or loads anything."""
+    while _preload:
+        _preload.pop().join()
 
 
 def run(bw, tape) -> None:

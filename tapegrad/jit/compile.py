@@ -76,6 +76,8 @@ def load(source: str):
     kernel = _memory.get(h)
     if kernel is not None:
         return kernel
+    from ..backends import wait_for_preload
+    wait_for_preload()
     directory = cache_dir()
     kernel = _from_disk(directory, h, source) if directory else None
     if kernel is None:
