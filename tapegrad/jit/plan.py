@@ -85,13 +85,11 @@ class Run:
     records: list[RunRecord]
     externals: list[int] = field(default_factory=list)  # order positions of outside inputs
     kernels: dict = field(default_factory=dict)          # runtime signature -> compiled kernel
-    sources: dict = field(default_factory=dict)          # runtime signature -> source
 
 
 @dataclass
 class Plan:
     steps: list          # ints (a boundary record's position) and Runs, in backward order
-    n_records: int
 
     @property
     def runs(self) -> list[Run]:
@@ -132,7 +130,7 @@ def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2) 
             close()
             steps.append(i)
     close()
-    return Plan(steps, len(order))
+    return Plan(steps)
 
 
 def _make_run(order: list[Record], positions: list[int]) -> Run:

@@ -178,7 +178,6 @@ def _run(run: Run, bw: Backward) -> None:
             kernel = compile.load(source)
             compile.first_call(kernel, (min(n, 1), *args))
             run.kernels[sig] = kernel
-            run.sources[sig] = source
     _call(kernel, n, args)
     for pos, out in zip(run.externals, outs):
         slot = order[pos].out
