@@ -43,16 +43,10 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
     ins = []
     mask = 0
     for i, x in enumerate(inputs):
-        if type(x) is not Tensor and not isinstance(x, Tensor) or not x._rg:
+        if not isinstance(x, Tensor) or not x._rg:
             ins.append(None)
             continue
-        slot = x._slot
-        if slot is None:
-            slot = tape.leaf_slot(x)
-        elif x._tape is not tape:
-            raise RuntimeError("tapegrad: this tensor's history is on another thread's tape; "
-                               "detach() it, or compute it on this thread")
-        ins.append(slot)
+        ins.append(_slot_of(x, tape))
         mask |= 1 << i
     out = Tensor._make(data, True)
     plan = op.plans[mask] if mask < 8 else NO_SAVE
@@ -176,21 +170,15 @@ def _make_binary(opname: str):
             elif type(y) is float or type(y) is int:
                 ya = y
                 fast = xa.dtype.kind == "f"
-        if fast:  # same dtypes, or a float tensor and a Python number: nothing to promote
-            try:
-                data = fwd(xa, ya)
-            except ValueError:
-                raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
-            if type(data) is not np.ndarray:
-                data = np.asarray(data)
-        else:
+        dt = None  # fast: same dtypes, or a float tensor and a Python number; nothing to promote
+        if not fast:
             xa, ya, dt = _operands(x, y, floating)
-            try:
-                data = fwd(xa, ya)
-            except ValueError:
-                raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
-            if type(data) is not np.ndarray or data.dtype != dt:
-                data = np.asarray(data, dtype=dt)
+        try:
+            data = fwd(xa, ya)
+        except ValueError:
+            raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
+        if type(data) is not np.ndarray or dt is not None and data.dtype != dt:
+            data = np.asarray(data, dtype=dt)
         rx, ry = tx and x._rg, ty and y._rg
         if not (rx or ry):
             return Tensor._make(data)

@@ -166,10 +166,6 @@ class _Local(threading.local):
 TLS = _Local()
 
 
-def state() -> State:
-    return TLS.s
-
-
 def current_tape() -> Tape:
     """This thread's tape."""
     return TLS.s.tape

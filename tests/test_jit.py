@@ -268,3 +268,16 @@ def test_processes_sharing_one_cache_directory(tmp_path):
     assert not leftovers, leftovers
     compiles, loads, grad, err = run_script(env)  # and a later process compiles nothing
     assert (compiles, loads) == (0, 1) and grad in grads, (compiles, loads, err)
+
+
+def test_a_miss_names_the_field_that_changed():
+    from tapegrad.engine import reachable
+    from tapegrad.jit.plan import graph_key
+    from tapegrad.jit.runtime import explain_miss
+    x = tapegrad.ones(3, requires_grad=True)
+    a = (x * tapegrad.ones(3)).sum()  # mul saves an array b
+    b = (x * 2.0).sum()               # mul saves a scalar b
+    order = reachable(b._tape.records, [b._slot])
+    why = explain_miss(graph_key(order, None),
+                       graph_key(reachable(a._tape.records, [a._slot]), None), order)
+    assert why.endswith("(mul): saved b changed from 'arr' to 'scalar'"), why

@@ -22,17 +22,15 @@ ARR, SCALAR = "arr", "scalar"
 
 
 def operand_kind(value) -> str | None:
+    """A saved operand as a kernel sees it: an array, a scalar argument, or nothing."""
     if value is None:
         return None
-    if isinstance(value, np.ndarray) and value.ndim:
-        return ARR
-    return SCALAR
+    return ARR if type(value) is np.ndarray and value.ndim else SCALAR
 
 
-def _kind(v):
-    if v is None:
-        return None
-    return ARR if type(v) is np.ndarray and v.ndim else SCALAR
+# The fields of local_sig, in order: explain_miss names a changed field with these.
+SIG_FIELDS = ("op", "dtype", "ndim", "saved a", "saved b", "saved c", "saves out",
+              "inputs with the output's shape", "params")
 
 
 def local_sig(rec: Record) -> tuple:
@@ -44,8 +42,8 @@ def local_sig(rec: Record) -> tuple:
         return ("leaf", rec.dtype, len(shape))
     a, b, c, o = rec.saved
     same = tuple([s == shape for s in rec.in_shapes])
-    return (op.name, rec.dtype, len(shape), _kind(a), _kind(b), _kind(c), o is not None, same,
-            len(rec.params))
+    return (op.name, rec.dtype, len(shape), operand_kind(a), operand_kind(b), operand_kind(c),
+            o is not None, same, len(rec.params))
 
 
 def graph_key(order: list[Record], capture) -> tuple:

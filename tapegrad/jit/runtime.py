@@ -19,7 +19,7 @@ from ..engine import Backward
 from ..ops import NP
 from ..tape import TLS, format_listing
 from . import codegen, compile, debug
-from .plan import ARR, SCALAR, Plan, Run, graph_key, make_plan
+from .plan import ARR, SCALAR, SIG_FIELDS, Plan, Run, graph_key, make_plan
 from .stats import STATS
 
 THRESHOLD = int(os.environ.get("TAPEGRAD_JIT_THRESHOLD", "2"))
@@ -194,7 +194,6 @@ def explain_miss(key: tuple, last: tuple | None, order) -> str:
         return f"first graph seen ({len(key)} records)"
     if len(key) != len(last):
         return f"{len(key)} records where the last graph had {len(last)}"
-    fields = ("op", "dtype", "ndim", "operand kinds", "same-shape inputs", "params")
     for i, (new, old) in enumerate(zip(key, last)):
         if new == old:
             continue
@@ -202,7 +201,7 @@ def explain_miss(key: tuple, last: tuple | None, order) -> str:
         where = f"record %{rec.out} ({rec.op.name})"
         (sn, eq_n, ins_n, _), (so, eq_o, ins_o, _) = new, old
         if sn != so:
-            for name, a, b in zip(fields, sn, so):
+            for name, a, b in zip(SIG_FIELDS, sn, so):
                 if a != b:
                     return f"{where}: {name} changed from {b!r} to {a!r}"
             return f"{where}: op changed from {so[0]!r} to {sn[0]!r}"
