@@ -47,7 +47,7 @@ def _saved_names(rec: Record) -> str:
 def tape_listing(records: list[Record]) -> str:
     lines = []
     for rec in reversed(records):
-        line = format_record(rec).split("    #")[0]
+        line = format_record(rec, comment=False)
         saved = "" if rec.op is LEAF else _saved_names(rec)
         lines.append(line + (f"    # saves {saved}" if saved else ""))
     return "\n".join(lines)
@@ -96,28 +96,29 @@ class Explanation:
 def _kernels(order: list[Record]) -> list[Kernel]:
     from .jit import codegen
     from .jit.plan import ARR, SCALAR, Run, graph_key, make_plan
-    plan = make_plan(order, {r.out: r for r in order}, graph_key(order, None))
+    by_slot = {r.out: r for r in order}
+    plan = make_plan(order, by_slot, graph_key(order, None))
     kernels = []
-    outside = {}
+    consumers_of: dict[int, set] = {}
     for rec in order:
         for s in rec.ins:
             if s is not None:
-                outside.setdefault(s, set()).add(rec.out)
+                consumers_of.setdefault(s, set()).add(rec.out)
     for step in plan.steps:
         if not isinstance(step, Run):
             continue
         run_slots = {order[rr.position].out for rr in step.records}
         incoming = []
-        by_slot = {r.out: r for r in order}
         for rr in step.records:
             rec = order[rr.position]
-            consumers = [by_slot[c] for c in outside.get(rec.out, set()) - run_slots]
+            # The runtime decides how each adjoint arrives; predict it from who sends it.
+            consumers = [by_slot[c] for c in consumers_of.get(rec.out, set()) - run_slots]
             if rr.position == 0 or consumers and all(
                     c.op.name in ("sum", "mean") and c.params[0] is None for c in consumers):
                 incoming.append(SCALAR)  # the seed, or a full sum's gradient: one value
             else:
                 incoming.append(ARR if consumers else None)
-        labels = [format_record(order[rr.position]).split("    #")[0] for rr in step.records]
+        labels = [format_record(order[rr.position], comment=False) for rr in step.records]
         dtype = order[step.records[0].position].dtype.name
         source = codegen.render(step, tuple(incoming), dtype, cache=False, labels=labels)
         kernels.append(Kernel([order[rr.position].out for rr in step.records], source))

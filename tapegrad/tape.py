@@ -198,7 +198,8 @@ def _param_str(name: str, value) -> str:
     return f"{name}={value!r}"
 
 
-def format_record(rec: Record) -> str:
+def format_record(rec: Record, comment: bool = True) -> str:
+    """``%3 : f32[64,10] = mul %1, %2``, with a comment saying what the record saved."""
     lhs = f"%{rec.out} : {type_str(rec.dtype, rec.shape)}"
     if rec.op is LEAF:
         return f"{lhs} = input"
@@ -210,12 +211,13 @@ def format_record(rec: Record) -> str:
         args += [_param_str(n, v) for n, v in zip(names, rec.params) if n not in ("index",)]
         if "index" in names:
             args.append(f"index={_index_str(rec.params[names.index('index')])}")
-    saved = [n for n, v in zip(("a", "b", "c", "out"), rec.saved or ())
-             if isinstance(v, np.ndarray)]
-    tail = f"    # saves {', '.join(saved)}" if saved and rec.saved is not FREED else ""
+    line = f"{lhs} = {rec.op.name} {', '.join(args)}"
+    if not comment:
+        return line
     if rec.saved is FREED:
-        tail = "    # freed"
-    return f"{lhs} = {rec.op.name} {', '.join(args)}{tail}"
+        return line + "    # freed"
+    saved = [n for n, v in zip(("a", "b", "c", "out"), rec.saved) if isinstance(v, np.ndarray)]
+    return line + (f"    # saves {', '.join(saved)}" if saved else "")
 
 
 def _index_str(index) -> str:
