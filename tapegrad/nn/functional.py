@@ -63,7 +63,7 @@ def _check_same_size(input, target):
         warnings.warn(
             f"Using a target size ({target.shape!r}) that is different to the input size "
             f"({input.shape!r}). This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.".replace("tapegrad.Size", "torch.Size"),
+            "Please ensure they have the same size.",
             UserWarning, stacklevel=3)
 
 
@@ -139,7 +139,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape!r}) that is different to the input "
                          f"size ({input.shape!r}) is deprecated. Please ensure they have the same "
-                         "size.".replace("tapegrad.Size", "torch.Size"))
+                         "size.")
     x = input._data
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -155,7 +155,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
                                      pos_weight=None):
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
-                         f"({input.shape!r})".replace("tapegrad.Size", "torch.Size"))
+                         f"({input.shape!r})")
     # log(1 + exp(-|x|)) + max(x, 0) - x * t, written to stay finite for large |x|.
     softplus = F.log1p(F.exp(-F.abs(input))) + F.relu(input)
     if pos_weight is None:

@@ -232,8 +232,8 @@ class Module:
                 value = v if isinstance(v, Tensor) else Tensor._make(np.asarray(v))
                 if tuple(value.shape) != tuple(own[k].shape):
                     errors.append(f"size mismatch for {k}: copying a param with shape "
-                                  f"torch.Size({list(value.shape)}) from checkpoint, the shape in "
-                                  f"current model is torch.Size({list(own[k].shape)}).")
+                                  f"{value.shape!r} from checkpoint, the shape in current model "
+                                  f"is {own[k].shape!r}.")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
