@@ -17,9 +17,10 @@ from .tensor import Tensor
 def _as_input(x):
     if isinstance(x, Tensor):
         return x.detach().requires_grad_(True), True
-    arr = np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) or \
-        x.dtype.kind != "f" else x
-    return Tensor._make(np.array(arr, copy=True)).requires_grad_(True), False
+    # A copy (the caller's array is never touched), float64 unless it is already floating.
+    keep = isinstance(x, np.ndarray) and x.dtype.kind == "f"
+    return Tensor._make(np.array(x, dtype=None if keep else np.float64)).requires_grad_(True), \
+        False
 
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:

@@ -34,7 +34,7 @@ def _encode(obj, arrays: list):
     if isinstance(obj, np.ndarray):
         arrays.append(np.ascontiguousarray(obj))
         return {"ndarray": len(arrays) - 1}
-    if isinstance(obj, OrderedDict) or isinstance(obj, dict):
+    if isinstance(obj, dict):
         items = []
         for k, v in obj.items():
             if not isinstance(k, (str, int)):
