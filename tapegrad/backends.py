@@ -79,12 +79,8 @@ def wait_for_preload() -> None:
 
 def run(bw, tape) -> None:
     name = get_backend()
-    if name != "interp":
-        try:
-            from .jit import run_jit
-        except ImportError:  # the JIT is being built: until then every backend interprets
-            run_jit = None
-        if run_jit is not None:
-            run_jit(bw, tape, name)
-            return
-    bw.interpret(bw.order)
+    if name == "interp":
+        bw.interpret(bw.order)
+        return
+    from .jit import run_jit
+    run_jit(bw, tape, name)
