@@ -114,27 +114,6 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
     return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-_UFUNCS = {
-    np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div",
-    np.power: "pow", np.negative: "neg", np.exp: "exp", np.log: "log", np.log1p: "log1p",
-    np.expm1: "expm1", np.sqrt: "sqrt", np.sin: "sin", np.cos: "cos", np.tan: "tan",
-    np.tanh: "tanh", np.abs: "abs", np.square: "square", np.sign: "sign",
-    np.reciprocal: "reciprocal", np.maximum: "maximum", np.minimum: "minimum",
-    np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
-    np.greater: "gt", np.greater_equal: "ge", np.floor: "floor", np.ceil: "ceil",
-    np.matmul: "matmul",
-}
-
-
-def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    """``np.sin(tensor)`` runs ``tapegrad.sin``, so numpy-style code records on the tape."""
-    name = _UFUNCS.get(ufunc)
-    if method != "__call__" or name is None or kwargs:
-        return NotImplemented
-    inputs = [x if isinstance(x, (Tensor, int, float)) else F.as_tensor_arg(x) for x in inputs]
-    return getattr(F, name)(*inputs)
-
-
 def bind() -> None:
     from . import creation
     T = Tensor
@@ -168,7 +147,6 @@ def bind() -> None:
     T.__or__ = F.bitwise_or
     T.__xor__ = F.bitwise_xor
     T.__invert__ = F.logical_not
-    T.__array_ufunc__ = _array_ufunc
     T.__getitem__ = _getitem
     T.__setitem__ = _setitem
     T.__iadd__ = T.add_ = _inplace_method(F.add)
@@ -226,3 +204,14 @@ def bind() -> None:
     T.new_ones = _new(creation.ones)
     T.new_empty = _new(creation.empty)
     T.new_full = _new_full
+    # numpy-interop families (contract, linalg, scan, shaping, sorting, elementwise_more)
+    from . import contract, elementwise_more, linalg, scan, shaping, sorting
+    for mod, names in ((shaping, ("flip", "roll", "movedim", "moveaxis", "tile",
+                                  "repeat_interleave", "diagonal", "diag")),
+                       (contract, ("trace",)), (scan, ("cumprod",)),
+                       (sorting, ("sort", "argsort")),
+                       (elementwise_more, ("atan", "atan2", "arctan", "arctan2"))):
+        for name in names:
+            setattr(T, name, getattr(mod, name))
+    T.inverse = linalg.inv
+    T.det = linalg.det

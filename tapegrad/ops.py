@@ -127,6 +127,8 @@ _ew("maximum", "MaximumBackward0", "where(a > b, g, where(a == b, 0.5 * g, 0 * g
 _ew("minimum", "MinimumBackward0", "where(a < b, g, where(a == b, 0.5 * g, 0 * g))",
     "where(b < a, g, where(a == b, 0.5 * g, 0 * g))")
 _ew("where", "WhereBackward0", None, "where(a, g, 0 * g)", "where(a, 0 * g, g)", domain="brr")
+_ew("atan", "AtanBackward0", "g / (1 + a * a)")
+_ew("atan2", "Atan2Backward0", "g * b / (a * a + b * b)", "-g * a / (a * a + b * b)")
 _ew("copy", "CloneBackward0", "g")  # clone, and dtype conversion (the engine casts g back)
 
 # The numpy forward of each elementwise op. Kept beside the table so a test can check both.
@@ -149,6 +151,7 @@ FORWARD: dict[str, Callable] = {
     "square": np.square, "reciprocal": lambda a: 1 / a, "sign": np.sign,
     "floor": np.floor, "ceil": np.ceil, "round": np.round,
     "clamp": lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi),
+    "atan": np.arctan, "atan2": np.arctan2,
     "maximum": np.maximum, "minimum": np.minimum, "where": np.where, "copy": np.array,
 }
 
@@ -194,17 +197,27 @@ def _mean_vjp(xp, g, rec, a, b, out):
 
 @_st("var", "VarBackward0", 1, (_A,), params=("dims", "correction", "keepdim"))
 def _var_vjp(xp, g, rec, a, b, out):
+    return (_var_backward(xp, _keep(xp, g, rec, dims=rec.params[0]), rec, a),)
+
+
+def _var_backward(xp, g, rec, a):
+    """PyTorch's var_backward: ``2 / (n - correction) * g * (a - mean)``. With no degrees of
+    freedom left (n == correction) the factor is inf and the gradient NaN, as in PyTorch, not a
+    ZeroDivisionError."""
     dims, correction = rec.params[0], rec.params[1]
     centred = a - xp.mean(a, axis=dims, keepdims=True)
-    return (_keep(xp, g, rec, dims) * centred * (2 / (_count(rec, dims) - correction)),)
+    dof = _count(rec, dims) - correction
+    return g * centred * (2.0 / dof if dof else float("inf"))
 
 
 @_st("std", "StdBackward0", 1, (_A_OUT,), params=("dims", "correction", "keepdim"))
 def _std_vjp(xp, g, rec, a, b, out):
-    dims, correction = rec.params[0], rec.params[1]
-    centred = a - xp.mean(a, axis=dims, keepdims=True)
-    scale = _keep(xp, g, rec, dims) / (_keep(xp, out, rec, dims) * (_count(rec, dims) - correction))
-    return (scale * centred,)
+    # PyTorch's std_backward: var's gradient of g / (2 std), taken as 0 where std == 0 (a
+    # constant input), where the formula alone would give 0 / 0.
+    dims = rec.params[0]
+    sd = _keep(xp, out, rec, dims)
+    g_var = xp.where(sd == 0, 0 * sd, _keep(xp, g, rec, dims) / (2 * sd))
+    return (_var_backward(xp, g_var, rec, a),)
 
 
 @_st("amax", "AmaxBackward0", 1, (_A_OUT,), params=("dims", "keepdim"))
@@ -387,6 +400,114 @@ def _view_of_vjp(xp, g, rec, a, b, out):
     return (base,)
 
 
+# ---- scans, reorderings, contractions, linear algebra (forwards in scan.py, shaping.py,
+# linalg.py): PyTorch's formulas from derivatives.yaml, written against xp like those above.
+@_st("cumprod", "CumprodBackward0", 1, (_A_OUT,), params=("dim",))
+def _cumprod_vjp(xp, g, rec, a, b, out):
+    dim = rec.params[0]
+    if xp is not NP or np.all(a != 0):
+        # d out_j / d a_i = out_j / a_i for j >= i: a reversed cumulative sum of g * out.
+        go = g * out
+        return ((xp.sum(go, axis=dim, keepdims=True) - xp.cumsum(go, axis=dim) + go) / a,)
+    # With zeros, the products of the others, term by term: O(n^2) along dim, exact.
+    am, gm = np.moveaxis(a, dim, -1), np.moveaxis(g, dim, -1)
+    n = am.shape[-1]
+    res = np.zeros_like(am)
+    for i in range(n):
+        others = am.copy()
+        others[..., i] = 1
+        res[..., i] = np.sum(gm[..., i:] * np.cumprod(others, -1)[..., i:], -1)
+    return (np.moveaxis(res, -1, dim),)
+
+
+@_st("flip", "FlipBackward0", 1, (_NONE,), params=("dims",))
+def _flip_vjp(xp, g, rec, a, b, out):
+    return (xp.flip(g, rec.params[0]),)
+
+
+@_st("roll", "RollBackward0", 1, (_NONE,), params=("shifts", "dims"))
+def _roll_vjp(xp, g, rec, a, b, out):
+    shifts, dims = rec.params
+    return (xp.roll(g, tuple(-s for s in shifts), dims),)
+
+
+@_st("trace", "TraceBackward0", 1, (_NONE,))
+def _trace_vjp(xp, g, rec, a, b, out):
+    shape = rec.in_shapes[0]
+    k = np.arange(min(shape))
+    return (xp.index_grad(xp.broadcast_to(g, k.shape), (k, k), shape),)
+
+
+@_st("einsum", "EinsumBackward0", -1, (_B, _A), params=("spec",))
+def _einsum_vjp(xp, g, rec, a, b, out):
+    # One or two operands (longer einsums are recorded as a chain of pairs). The gradient of
+    # an operand is the einsum of g with the other operands onto its own subscripts; letters
+    # only it has are broadcast back, repeated letters (a diagonal) are put back through eyes.
+    ins, outs = rec.params[0].split("->")
+    subs = ins.split(",")
+    values = (a, b)
+    grads = []
+    for k, sk in enumerate(subs):
+        if rec.ins[k] is None:
+            grads.append(None)
+            continue
+        others = [(s, values[j]) for j, s in enumerate(subs) if j != k]
+        uniq = "".join(dict.fromkeys(sk))
+        present = "".join(c for c in uniq if c in outs or any(c in s for s, _ in others))
+        spec = ",".join([outs] + [s for s, _ in others]) + "->" + present
+        v = xp.einsum(spec, g, *[x for _, x in others])
+        shape = rec.in_shapes[k]
+        size = {c: shape[sk.index(c)] for c in uniq}
+        if present != uniq:
+            v = xp.reshape(v, tuple(size[c] if c in present else 1 for c in uniq))
+            v = xp.broadcast_to(v, tuple(size[c] for c in uniq))
+        if len(uniq) < len(sk):
+            spare = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         if c not in rec.params[0])
+            target, eyes, seen = "", [], set()
+            for c in sk:
+                if c in seen:
+                    fresh = next(spare)
+                    eyes.append((c + fresh, np.eye(size[c], dtype=rec.dtype)))
+                    target += fresh
+                else:
+                    seen.add(c)
+                    target += c
+            spec = ",".join([uniq] + [s for s, _ in eyes]) + "->" + target
+            v = xp.einsum(spec, v, *[e for _, e in eyes])
+        grads.append(v)
+    return tuple(grads)
+
+
+@_st("linalg_inv", "LinalgInvExBackward0", 1, (frozenset(("out",)),))
+def _linalg_inv_vjp(xp, g, rec, a, b, out):
+    inv_t = xp.swapaxes(out, -1, -2)
+    return (-xp.matmul(inv_t, xp.matmul(g, inv_t)),)
+
+
+@_st("linalg_det", "LinalgDetBackward0", 1, (_A_OUT,))
+def _linalg_det_vjp(xp, g, rec, a, b, out):
+    # g * det(A) * inv(A)^T: an invertible A (a singular one needs the SVD form; not done).
+    scale = xp.expand_dims(xp.expand_dims(g * out, -1), -1)
+    return (scale * xp.swapaxes(xp.linalg_inv(a), -1, -2),)
+
+
+@_st("linalg_solve", "LinalgSolveExBackward0", 2, (_A_OUT, _A))
+def _linalg_solve_vjp(xp, g, rec, a, b, out):
+    # X = A^-1 B: gB = A^-T g, gA = -gB X^T. A 1-D B is a column (xp.linalg_solve always takes
+    # a matrix right-hand side).
+    sa, sb = rec.in_shapes
+    vector = len(sb) == 1
+    ge, xe = (xp.expand_dims(g, -1), xp.expand_dims(out, -1)) if vector else (g, out)
+    gbm = xp.linalg_solve(xp.swapaxes(a, -1, -2), ge)
+    ga = gb = None
+    if rec.ins[0] is not None:
+        ga = xp.unbroadcast(-xp.matmul(gbm, xp.swapaxes(xe, -1, -2)), sa)
+    if rec.ins[1] is not None:
+        gb = xp.unbroadcast(xp.reshape(gbm, gbm.shape[:-1]) if vector else gbm, sb)
+    return ga, gb
+
+
 @_st("function", "BackwardCFunction", -1, (), params=("cls", "ctx"))
 def _function_vjp(xp, g, rec, *unused):
     from .autograd.function import run_backward  # user Functions live in autograd
@@ -448,6 +569,12 @@ class _Numpy:
     log = staticmethod(np.log)
     sign = staticmethod(np.sign)
     abs = staticmethod(np.abs)
+    flip = staticmethod(np.flip)
+    roll = staticmethod(lambda x, shifts, dims: np.roll(x, shifts, dims) if dims is not None
+                        else np.roll(x, shifts[0]))
+    einsum = staticmethod(lambda spec, *xs: np.einsum(spec, *xs, optimize=len(xs) > 2))
+    linalg_inv = staticmethod(np.linalg.inv)
+    linalg_solve = staticmethod(lambda a, b: np.linalg.solve(a, b))
     unbroadcast = staticmethod(_unbroadcast)
     index_grad = staticmethod(_index_grad)
     index_zero = staticmethod(_index_zero)

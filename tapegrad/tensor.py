@@ -276,6 +276,11 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        # A tensor that requires grad becoming a plain array would silently cut the graph
+        # (``np.some_function(t)`` not in tapegrad.numpy_api): refuse, as numpy() does.
+        if self._rg and TLS.s.grad_enabled:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
         return np.array(self._data, copy=True) if copy else self._data

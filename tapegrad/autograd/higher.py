@@ -81,6 +81,32 @@ class _Tensors:
     sign = staticmethod(F.sign)
     abs = staticmethod(F.abs)
 
+    # The rows of the numpy-interop families (shaping, contract, linalg).
+    @staticmethod
+    def flip(x, dims):
+        from ..shaping import flip
+        return flip(_t(x), dims)
+
+    @staticmethod
+    def roll(x, shifts, dims):
+        from ..shaping import roll
+        return roll(_t(x), shifts, dims)
+
+    @staticmethod
+    def einsum(spec, *xs):
+        from ..contract import einsum
+        return einsum(spec, *[_t(x) for x in xs])
+
+    @staticmethod
+    def linalg_inv(x):
+        from ..linalg import inv
+        return inv(_t(x))
+
+    @staticmethod
+    def linalg_solve(a, b):
+        from ..linalg import solve
+        return solve(_t(a), _t(b))
+
     @staticmethod
     def unbroadcast(g, shape):
         shape = tuple(shape)
