@@ -7,6 +7,7 @@ from . import forward as F
 from .tensor import Tensor
 
 _atan2 = F._make_binary("atan2")
+F._BINARY.setdefault("atan2", _atan2)  # binary("atan2", ...) like the binary ops of forward.py
 
 
 def _floating(x) -> Tensor:

@@ -618,7 +618,7 @@ def _ufunc_operand(x):
 
 def _call_ufunc(ufunc, method, inputs, kwargs):
     out = kwargs.pop("out", None)
-    if out is not None and out != (None,) * len(out):
+    if out is not None and any(o is not None for o in out):
         raise Unsupported("out=")
     if method == "__call__":
         fn = UFUNCS.get(ufunc)

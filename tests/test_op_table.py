@@ -87,6 +87,17 @@ STRUCTURAL_SAMPLES = {
     "index_put": (lambda x, v: _setitem(x, v), [_x(3, 4), _x(4)]),
     "cat": (lambda a, b: tapegrad.cat([a, b, a], 1), [_x(3, 4), _x(3, 2)]),
     "stack": (lambda a, b: tapegrad.stack([a, b], 1), [_x(3, 4), _x(3, 4)]),
+    "cumprod": (lambda x: x.cumprod(1) + tapegrad.cumprod(x, 0), [_x(3, 4)]),
+    "flip": (lambda x: x.flip((0, 1)) * x + tapegrad.flip(x, 1), [_x(3, 4)]),
+    "roll": (lambda x: x.roll(1, 0) * x + tapegrad.roll(x, 2), [_x(3, 4)]),
+    "trace": (lambda x: x.trace() * x, [_x(3, 4)]),
+    "einsum": (lambda a, b: tapegrad.einsum("ij,jk->ik", a, b) * 2
+               + tapegrad.einsum("ii,jk->k", a[:, :3], b).sum(), [_x(3, 4), _x(4, 2)]),
+    "linalg_inv": (lambda a: tapegrad.linalg.inv(a[:, :3] + 3 * tapegrad.eye(3)), [_x(3, 4)]),
+    "linalg_det": (lambda a: tapegrad.linalg.det(a.reshape(3, 2, 2)), [_x(3, 4)]),
+    "linalg_solve": (lambda a, b: tapegrad.linalg.solve(a[:, :3] + 3 * tapegrad.eye(3), b)
+                     + tapegrad.linalg.solve(a[:, 1:] + 3 * tapegrad.eye(3), b[:, 0])
+                     .unsqueeze(1), [_x(3, 4), _x(3, 2)]),
 }
 
 
