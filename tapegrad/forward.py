@@ -14,6 +14,8 @@ import numpy as np
 
 from . import dtypes, threads
 from .dtypes import result_type, scalar_result_type
+from .graph import ACTIVE as SAVED_HOOKS
+from .graph import pack_saved
 from .ops import FORWARD, NO_SAVE, OPS, _is_basic
 from .tape import TLS, Record
 from .tensor import Tensor, _dim, recorded
@@ -70,6 +72,8 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
     out._slot = tape.append(rec)
     out._tape = tape
     rec.h = structural_hash(rec, tape.records)
+    if SAVED_HOOKS:  # torch.autograd.graph.saved_tensors_hooks is active somewhere
+        pack_saved(rec, inputs, out)
     if TLS.s.anomaly:
         rec.where = "".join(traceback.format_stack()[:-2])
     return out
@@ -224,6 +228,8 @@ def _make_binary(opname: str):
                       len(shape), tx and xa.shape == shape, ty and ya.shape == shape,
                       slot - s0 if rx else -1, h0, slot - s1 if ry else -1, h1))
         records[slot] = rec
+        if SAVED_HOOKS:
+            pack_saved(rec, (x, y), out)
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out
@@ -291,6 +297,8 @@ def _make_unary(opname: str):
         r0.rc += 1
         rec.h = hash((op, data.dtype, data.ndim, slot - s0, r0.h))
         records[slot] = rec
+        if SAVED_HOOKS:
+            pack_saved(rec, (x,), out)
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out

@@ -7,8 +7,8 @@ from ..engine import run_backward
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ..tape import TLS
 from ..tensor import Tensor
-from . import functional  # noqa: F401
-from .function import Function, FunctionCtx
+from . import functional, graph  # noqa: F401
+from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",
