@@ -102,5 +102,6 @@ def get_num_threads() -> int:
 
 from . import autograd, nn, optim, profile, viz  # noqa: E402,F401
 from .explain import explain, trace_backward  # noqa: E402
+from . import utils  # noqa: E402,F401  (torch.utils.data)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -1,0 +1,2 @@
+"""``tapegrad.utils``: ``tapegrad.utils.data`` (datasets, samplers, DataLoader)."""
+from . import data  # noqa: F401
