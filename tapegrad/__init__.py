@@ -100,7 +100,7 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-from . import autograd, nn, optim, profile, viz  # noqa: E402,F401
+from . import autograd, jit, nn, optim, profile, viz  # noqa: E402,F401
 from .explain import explain, trace_backward  # noqa: E402
 from . import utils  # noqa: E402,F401  (torch.utils.data)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import traceback
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -17,7 +18,7 @@ from .dtypes import result_type, scalar_result_type
 from .graph import ACTIVE as SAVED_HOOKS
 from .graph import pack_saved
 from .ops import FORWARD, NO_SAVE, OPS, _is_basic
-from .tape import TLS, Record
+from .tape import OTHER_THREAD, TLS, Record
 from .tensor import Tensor, _dim, recorded
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
@@ -30,8 +31,7 @@ def _slot_of(x: Tensor, tape) -> int:
     if slot is None:
         return tape.leaf_slot(x)
     if x._tape is not tape:
-        raise RuntimeError("tapegrad: this tensor's history is on another thread's tape; "
-                           "detach() it, or compute it on this thread")
+        raise RuntimeError(OTHER_THREAD)
     return slot
 
 
@@ -209,8 +209,9 @@ def _make_binary(opname: str):
                 vers += ((1, y._vc, y._vc[0]),)
             if plan[3]:
                 vers += ((3, out._vc, 0),)
+        ax, ay = type(xa) is np.ndarray, type(ya) is np.ndarray
         rec = Record(op, name or default_name, (s0, s1), saved, (),
-                     (xa.shape if tx else (), ya.shape if ty else ()), data.shape, data.dtype, vers)
+                     (xa.shape if ax else (), ya.shape if ay else ()), data.shape, data.dtype, vers)
         records = tape.records
         rec.out = slot
         h0 = h1 = 0
@@ -224,8 +225,11 @@ def _make_binary(opname: str):
             h1 = r1.h
         # The structural hash (see structural_hash), inlined for the two-input case.
         shape = data.shape
-        rec.h = hash((op, data.dtype, mask, xa.ndim if tx else -1, ya.ndim if ty else -1,
-                      len(shape), tx and xa.shape == shape, ty and ya.shape == shape,
+        # An operand that is an array (a tensor, or a numpy array the user passed) hashes by its
+        # ndim and whether it has the output's shape; a Python number by -1: the JIT passes
+        # them to a kernel differently, so they must never share a plan.
+        rec.h = hash((op, data.dtype, mask, xa.ndim if ax else -1, ya.ndim if ay else -1,
+                      len(shape), ax and xa.shape == shape, ay and ya.shape == shape,
                       slot - s0 if rx else -1, h0, slot - s1 if ry else -1, h1))
         records[slot] = rec
         if SAVED_HOOKS:
@@ -295,7 +299,7 @@ def _make_unary(opname: str):
         rec.out = slot
         r0 = records[s0]
         r0.rc += 1
-        rec.h = hash((op, data.dtype, data.ndim, slot - s0, r0.h))
+        rec.h = hash((op, data.dtype, data.ndim, len(params), slot - s0, r0.h))
         records[slot] = rec
         if SAVED_HOOKS:
             pack_saved(rec, (x,), out)
@@ -596,7 +600,13 @@ def _spread(opname, name, np_fn, input, dim, unbiased, keepdim, correction, kwar
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     dims, corr = _dims(dim, x.ndim), _correction(unbiased, correction)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    n = x._data.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        if n - corr <= 0:  # PyTorch's warning, in place of numpy's
+            warnings.warn(f"{opname}(): degrees of freedom is <= 0. Correction should be "
+                          "strictly less than the reduction factor (input numel divided by "
+                          "output numel).", UserWarning, stacklevel=3)
+            warnings.simplefilter("ignore", RuntimeWarning)
         data = np.asarray(np_fn(x._data, axis=dims, keepdims=keepdim, ddof=corr))
     if x._rg and TLS.s.grad_enabled:
         return emit(OPS[opname], name, data, (x,), (x._data,), (dims, corr, keepdim))
@@ -1167,12 +1177,30 @@ def masked_fill(input, mask, value):
 
 
 def gather(input, dim, index):
+    """``out[i][j] = input[index[i][j]][j]`` for dim 0, and so on: PyTorch's gather."""
     x = as_tensor_arg(input)
     idx = as_tensor_arg(index)._data
     d = _dim(dim, x.ndim)
-    grids = np.meshgrid(*(np.arange(s) for s in idx.shape), indexing="ij")
+    if idx.dtype != np.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(idx.ndim):
+        if k != d and idx.shape[k] > x.shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{list(idx.shape)} to be smaller than self {list(x.shape)} "
+                               f"apart from dimension {d}")
+    grids = list(np.meshgrid(*(np.arange(s) for s in idx.shape), indexing="ij"))
     grids[d] = idx
-    return getitem(x, tuple(grids))
+    index_tuple = tuple(grids)
+    try:
+        data = x._data[index_tuple]
+    except IndexError:
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
+                           f"size {x.shape[d]}") from None
+    if x._rg and TLS.s.grad_enabled:
+        return emit(OPS["getitem"], "GatherBackward0", data, (x,), (x._data,), (index_tuple,))
+    return Tensor._make(data)
 
 
 # ---- joining and splitting ------------------------------------------------------------------

@@ -33,17 +33,29 @@ SIG_FIELDS = ("op", "dtype", "ndim", "saved a", "saved b", "saved c", "saves out
               "inputs with the output's shape", "params")
 
 
+def _sig_kind(value, dtype) -> str | None:
+    """operand_kind, and whether an array's dtype is one a kernel of ``dtype`` cannot read."""
+    kind = operand_kind(value)
+    if kind is ARR and value.dtype != dtype and value.dtype != np.bool_:
+        return FOREIGN
+    return kind
+
+
+FOREIGN = "foreign"  # an array of another dtype: the record is left to the interpreter
+
+
 def local_sig(rec: Record) -> tuple:
     """What of one record the plan depends on: op, dtype, ndim, operand kinds, which inputs
     have the output's shape, how many params. Sizes and values are not in it."""
     op = rec.op
     shape = rec.shape
+    dtype = rec.dtype
     if op is LEAF:
-        return ("leaf", rec.dtype, len(shape))
+        return ("leaf", dtype, len(shape))
     a, b, c, o = rec.saved
     same = tuple([s == shape for s in rec.in_shapes])
-    return (op.name, rec.dtype, len(shape), operand_kind(a), operand_kind(b), operand_kind(c),
-            o is not None, same, len(rec.params))
+    return (op.name, dtype, len(shape), _sig_kind(a, dtype), _sig_kind(b, dtype),
+            _sig_kind(c, dtype), o is not None, same, len(rec.params))
 
 
 def graph_key(order: list[Record], capture) -> tuple:
@@ -94,16 +106,22 @@ class Plan:
         return [s for s in self.steps if isinstance(s, Run)]
 
 
+# The dtypes kernels are generated for. float16 is left to the interpreter, which computes it
+# as numpy does (Numba has no float16 arithmetic).
+KERNEL_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
 def fusible(rec: Record, records: dict, special: bool) -> bool:
-    if special or not rec.op.elementwise or rec.dtype.kind != "f":
+    """Whether a record can be part of a fused run. Reads only what the structural key holds
+    (the record's signature, its inputs' dtypes, the special flag), so a plan made for one
+    graph decides the same for every graph with an equal key."""
+    if special or not rec.op.elementwise or rec.dtype not in KERNEL_DTYPES:
         return False
     for s in rec.ins:
         if s is not None and records[s].dtype != rec.dtype:
             return False  # the gradient would change dtype: leave the cast to the interpreter
-    for v in rec.saved:
-        if isinstance(v, np.ndarray) and v.dtype != rec.dtype and v.dtype != np.bool_:
-            return False
-    return True
+    sig = rec.sig if rec.sig is not None else local_sig(rec)
+    return FOREIGN not in sig[3:6]
 
 
 def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2) -> Plan:

@@ -23,6 +23,8 @@ from .plan import ARR, SCALAR, SIG_FIELDS, Plan, Run, graph_key, make_plan
 from .stats import STATS
 
 THRESHOLD = int(os.environ.get("TAPEGRAD_JIT_THRESHOLD", "2"))
+# Check every O(1) hash hit against the full structural key (slow; for tests and fuzzing).
+VERIFY = os.environ.get("TAPEGRAD_JIT_VERIFY", "0") == "1"
 
 
 def _call(kernel, n: int, args: list) -> None:
@@ -43,17 +45,26 @@ def _call(kernel, n: int, args: list) -> None:
 
 
 class _Entry:
-    __slots__ = ("seen", "plan", "key")
+    __slots__ = ("seen", "plan", "key", "same_as_prev", "used", "root_hash")
 
-    def __init__(self) -> None:
+    def __init__(self, key: tuple) -> None:
         self.seen = 0
         self.plan: Plan | None = None
-        self.key: tuple = ()
+        self.key = key
+        self.used = 0          # the backward count when last used: least recently used goes
+        self.root_hash = None  # its key in _by_hash, if any
+        # per record: does its shape equal the previous record's (the key's second field)
+        self.same_as_prev = tuple([part[1] for part in key])
 
 
 def find_by_hash(records: dict, root: int):
     """The backward order and trace-cache entry of the graph rooted at ``root``, from the root's
-    structural hash alone; None if this structure has not been seen (or a record differs)."""
+    structural hash alone; None if this structure has not been seen (or a record differs).
+
+    A record's hash holds its signature and its inputs' hashes and distances, but not how its
+    shape compares with its neighbour's in the backward order (records on independent branches),
+    which decides where fused runs are cut. That is checked here, as the records are read: a
+    graph that differs only there is planned afresh under its own full key."""
     rec = records.get(root)
     if rec is None:
         return None
@@ -63,10 +74,16 @@ def find_by_hash(records: dict, root: int):
     entry, distances, hashes = found
     order = []
     get = records.get
-    for d, h in zip(distances, hashes):
+    same = entry.same_as_prev
+    prev = None
+    for d, h, eq in zip(distances, hashes, same):
         r = get(root - d)
         if r is None or r.h != h:
             return None
+        shape = r.shape
+        if (shape == prev) is not eq:
+            return None
+        prev = shape
         order.append(r)
     return order, entry
 
@@ -74,6 +91,23 @@ def find_by_hash(records: dict, root: int):
 _graphs: dict[tuple, _Entry] = {}
 # root record's structural hash -> (entry, each record's distance from the root, its hash)
 _by_hash: dict[int, tuple] = {}
+# The trace cache holds at most this many graph structures (TAPEGRAD_TRACE_CACHE_SIZE); past
+# it the least recently used quarter is dropped, with their plans (their kernels stay cached).
+MAX_GRAPHS = int(os.environ.get("TAPEGRAD_TRACE_CACHE_SIZE", "512"))
+_clock = [0]
+
+
+def _evict() -> None:
+    """Drop the least recently used quarter of the trace cache: amortised O(1) per insert, and
+    a hit costs one integer store (no reordering of a dict keyed by long tuples)."""
+    keep = max(1, MAX_GRAPHS - MAX_GRAPHS // 4)
+    by_age = sorted(_graphs.values(), key=lambda e: e.used)
+    for entry in by_age[: len(by_age) - keep]:
+        del _graphs[entry.key]
+        found = _by_hash.get(entry.root_hash)
+        if found is not None and found[0] is entry:
+            del _by_hash[entry.root_hash]
+        STATS["trace_cache_evictions"] += 1
 _last_key: list = [None]
 _lock = threading.Lock()  # compiling is not thread-safe in Numba: one at a time
 
@@ -86,6 +120,8 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
     entry = bw.entry
     if entry is not None:  # found by the root's hash: the key is not even built
         STATS["cache_hits"] += 1
+        if VERIFY:
+            _verify_hash_hit(entry, bw)
     else:
         key = graph_key(bw.order, bw.capture)
         entry = _graphs.get(key)
@@ -94,16 +130,20 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
             if debug.LEVEL >= 2:
                 print(f"[tapegrad] trace cache miss: {explain_miss(key, _last_key[0], bw.order)}",
                       file=sys.stderr)
-            entry = _graphs[key] = _Entry()
-            entry.key = key
+            if len(_graphs) >= MAX_GRAPHS:
+                _evict()
+            entry = _graphs[key] = _Entry(key)
         else:
             STATS["cache_hits"] += 1
         _last_key[0] = key
         if bw.capture is None and not any(part[3] for part in key):
             root = bw.order[0].out
-            _by_hash[bw.order[0].h] = (entry, tuple(root - r.out for r in bw.order),
-                                       tuple(r.h for r in bw.order))
+            entry.root_hash = bw.order[0].h
+            _by_hash[entry.root_hash] = (entry, tuple(root - r.out for r in bw.order),
+                                         tuple(r.h for r in bw.order))
     entry.seen += 1
+    _clock[0] += 1
+    entry.used = _clock[0]
     if debug.LEVEL >= 3:
         print(f"[tapegrad] backward over:\n{format_listing(reversed(bw.order))}", file=sys.stderr)
     if mode == "auto" and entry.seen <= THRESHOLD:
@@ -116,6 +156,15 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
     execute(entry.plan, bw)
 
 
+def _verify_hash_hit(entry: _Entry, bw: Backward) -> None:
+    """TAPEGRAD_JIT_VERIFY=1: build the full key on every hash hit and insist it is the
+    entry's. The differential tests run with this on; a failure is a bug in the hashing."""
+    key = graph_key(bw.order, bw.capture)
+    if key != entry.key:
+        raise AssertionError("tapegrad internal error: the structural hash found a plan for "
+                             f"another graph ({explain_miss(key, entry.key, bw.order)})")
+
+
 def execute(plan: Plan, bw: Backward) -> None:
     order = bw.order
     for step in plan.steps:
@@ -126,7 +175,12 @@ def execute(plan: Plan, bw: Backward) -> None:
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
-    return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
+    """A kernel argument: flat, C-contiguous and writable. Numba types read-only arrays apart,
+    so a read-only view (np.broadcast_to's) would compile the kernel a second time."""
+    flags = a.flags
+    if flags.c_contiguous and flags.writeable:
+        return a.reshape(-1)
+    return np.array(a, order="C").reshape(-1)
 
 
 def _scalar(value, cast):
@@ -142,6 +196,9 @@ def _run(run: Run, bw: Backward) -> None:
     first = order[run.records[0].position]
     shape, dtype = first.shape, first.dtype
     n = int(np.prod(shape)) if shape else 1
+    if n == 0:
+        _run_empty(run, bw, shape, dtype)
+        return
     cast = dtype.type
     incoming, gins = [], []
     for rr in run.records:
@@ -178,7 +235,14 @@ def _run(run: Run, bw: Backward) -> None:
             kernel = compile.load(source)
             compile.first_call(kernel, (min(n, 1), *args))
             run.kernels[sig] = kernel
-    _call(kernel, n, args)
+    if VERIFY:
+        known = len(kernel.signatures)
+        _call(kernel, n, args)
+        if len(kernel.signatures) != known:
+            raise AssertionError("tapegrad internal error: a kernel was compiled again for other "
+                                 f"argument types: {kernel.signatures}")
+    else:
+        _call(kernel, n, args)
     for pos, out in zip(run.externals, outs):
         slot = order[pos].out
         target = bw.records[slot].shape
@@ -186,6 +250,21 @@ def _run(run: Run, bw: Backward) -> None:
         if target != shape:
             g = NP.unbroadcast(g, target)
         bw.add(slot, g)
+
+
+def _run_empty(run: Run, bw: Backward, shape: tuple, dtype) -> None:
+    """A run over no elements: nothing to compute, but its outside inputs still receive their
+    (zero) gradients, as the interpreter gives them."""
+    arrived = False
+    for rr in run.records:
+        arrived |= bw.adj.pop(bw.order[rr.position].out, None) is not None
+    if not arrived:
+        return
+    for pos in run.externals:
+        slot = bw.order[pos].out
+        g = np.zeros(shape, dtype)
+        target = bw.records[slot].shape
+        bw.add(slot, NP.unbroadcast(g, target) if target != shape else g)
 
 
 def explain_miss(key: tuple, last: tuple | None, order) -> str:

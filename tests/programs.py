@@ -1,0 +1,206 @@
+"""Random programs over symbolic sizes, for differential testing of the JIT and compiled paths.
+
+A program is built once over size *symbols* ("n", "m" or 1) and then run at several size
+assignments in one process, so a trace cache sees one structure at many shapes: exactly the
+situation in which a plan made for one graph could be reused for another that it does not fit.
+Every engine's gradients are compared with the interpreter's (the reference).
+
+Used by tests/test_jit_differential.py (a few hundred instances) and by tests/fuzz_jit.py
+(thousands, outside the suite).
+"""
+from __future__ import annotations
+
+import itertools
+import traceback
+
+import numpy as np
+
+import tapegrad
+
+UNARY = ("tanh", "sin", "cos", "sigmoid", "neg", "square", "abs", "exp_tanh", "relu")
+BINARY = ("add", "sub", "mul", "maximum", "minimum")
+SIZES = (0, 1, 2, 3, 5)
+
+
+def _broadcast(sa: tuple, sb: tuple) -> tuple | None:
+    """The symbolic broadcast of two shapes, or None when it does not hold at every size."""
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    out = []
+    for x, y in zip(pa, pb):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            return None
+    return tuple(out)
+
+
+def make_program(rng: np.random.Generator, n_inputs: int = 3, n_steps: int = 8) -> dict:
+    """A random straight-line program: input shapes over symbols, and steps over a value pool."""
+    symbols = ("n", "m", 1)
+    inputs = []
+    for _ in range(n_inputs):
+        ndim = int(rng.integers(0, 3))
+        inputs.append(tuple(symbols[int(rng.integers(0, 3))] for _ in range(ndim)))
+    shapes = list(inputs)
+    steps = []
+    for _ in range(n_steps):
+        kind = rng.choice(["u", "u", "b", "b", "c", "r", "m", "w", "t"])
+        i = int(rng.integers(0, len(shapes)))
+        s = shapes[i]
+        if kind == "u":
+            steps.append(("u", UNARY[int(rng.integers(0, len(UNARY)))], i))
+        elif kind == "b":
+            j = int(rng.integers(0, len(shapes)))
+            out = _broadcast(s, shapes[j])
+            if out is None:
+                continue
+            steps.append(("b", BINARY[int(rng.integers(0, len(BINARY)))], i, j))
+            shapes.append(out)
+            continue
+        elif kind == "c":
+            steps.append(("c", float(rng.choice([0.5, 1.0, 1.5, -2.0])), i))
+        elif kind == "r":
+            if not s:
+                continue
+            steps.append(("r", i))  # sum over the last dim, keepdim
+            shapes.append(s[:-1] + (1,))
+            continue
+        elif kind == "m":
+            j = int(rng.integers(0, len(shapes)))
+            t = shapes[j]
+            if len(s) != 2 or len(t) != 2 or s[1] != t[0]:
+                continue
+            steps.append(("m", i, j))
+            shapes.append((s[0], t[1]))
+            continue
+        elif kind == "w":
+            j = int(rng.integers(0, len(shapes)))
+            out = _broadcast(s, shapes[j])
+            if out is None:
+                continue
+            steps.append(("w", i, j))
+            shapes.append(out)
+            continue
+        else:  # transpose
+            if len(s) != 2:
+                continue
+            steps.append(("t", i))
+            shapes.append((s[1], s[0]))
+            continue
+        shapes.append(s)
+    # The loss reads several values, so independent branches meet only at the end.
+    k = int(rng.integers(1, min(4, len(shapes)) + 1))
+    tail = [int(v) for v in rng.choice(len(shapes), size=k, replace=False)]
+    return {"inputs": inputs, "steps": steps, "loss": tail}
+
+
+def run_program(program: dict, xs: list):
+    vals = list(xs)
+    for step in program["steps"]:
+        kind = step[0]
+        if kind == "u":
+            name, v = step[1], vals[step[2]]
+            if name == "exp_tanh":
+                vals.append(v.tanh().exp())
+            else:
+                vals.append(getattr(v, name)())
+        elif kind == "b":
+            vals.append(getattr(tapegrad, step[1])(vals[step[2]], vals[step[3]]))
+        elif kind == "c":
+            vals.append(vals[step[2]] * step[1])
+        elif kind == "r":
+            vals.append(vals[step[1]].sum(-1, keepdim=True))
+        elif kind == "m":
+            vals.append(vals[step[1]] @ vals[step[2]])
+        elif kind == "w":
+            a, b = vals[step[1]], vals[step[2]]
+            vals.append(tapegrad.where(a > 0, a, b * 0.5))
+        else:
+            vals.append(vals[step[1]].t())
+    loss = None
+    for i, v in enumerate(program["loss"]):
+        term = (vals[v] * (i + 1.0)).sum()
+        loss = term if loss is None else loss + term
+    return loss
+
+
+def assignments(rng: np.random.Generator, k: int, allow_empty: bool) -> list[dict]:
+    """``k`` size assignments for n and m, always including an equal and an unequal pair."""
+    sizes = [s for s in SIZES if allow_empty or s]
+    pairs = list(itertools.product(sizes, sizes))
+    rng.shuffle(pairs)
+    chosen = [(3, 3), (1, 3)] + pairs[: max(0, k - 2)]
+    return [{"n": n, "m": m, 1: 1} for n, m in chosen[:k]]
+
+
+def make_inputs(program: dict, sizes: dict, rng: np.random.Generator, dtype: str) -> list:
+    xs = []
+    for shape in program["inputs"]:
+        concrete = tuple(sizes[s] for s in shape)
+        xs.append(tapegrad.tensor(rng.uniform(-1, 1, concrete).astype(dtype),
+                                  requires_grad=True))
+    return xs
+
+
+def gradients(program: dict, xs: list, backend: str, repeat: int = 1):
+    """The inputs' gradients under ``backend``, after ``repeat`` backward passes (the last
+    one's); ("error", text) if it raised."""
+    try:
+        for _ in range(repeat):
+            for x in xs:
+                x.grad = None
+            with tapegrad.backend(backend):
+                run_program(program, xs).backward()
+        return [None if x.grad is None else x.grad.numpy().copy() for x in xs]
+    except Exception as e:  # compared with what the interpreter does
+        return ("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+
+
+def compare(program: dict, xs: list, backends=(("jit", 1), ("auto", 4))) -> list[str]:
+    """Every engine against the interpreter on one instance; the differences, described."""
+    reference = gradients(program, xs, "interp")
+    problems = []
+    for backend, repeat in backends:
+        got = gradients(program, xs, backend, repeat)
+        if isinstance(reference, tuple) or isinstance(got, tuple):
+            if isinstance(reference, tuple) != isinstance(got, tuple):
+                problems.append(f"{backend}: interp gave {_short(reference)}, "
+                                f"{backend} gave {_short(got)}")
+            continue
+        for k, (e, g) in enumerate(zip(reference, got)):
+            if (e is None) != (g is None):
+                problems.append(f"{backend}: input {k} grad presence differs")
+            elif e is not None and (e.shape != g.shape or e.dtype != g.dtype
+                                    or not np.allclose(g, e, rtol=1e-5, atol=1e-6,
+                                                       equal_nan=True)):
+                problems.append(f"{backend}: input {k} gradient differs: {e!r} vs {g!r}")
+    return problems
+
+
+def _short(result) -> str:
+    if isinstance(result, tuple):
+        return result[1].splitlines()[0]
+    return "gradients"
+
+
+def fuzz(n_programs: int, n_sizes: int, seed: int, dtypes=("float64", "float32"),
+         allow_empty: bool = True, verbose: bool = False) -> tuple[int, list]:
+    """Run ``n_programs`` random programs at ``n_sizes`` sizes each; (instances, failures)."""
+    rng = np.random.default_rng(seed)
+    failures = []
+    instances = 0
+    for p in range(n_programs):
+        program = make_program(rng)
+        dtype = dtypes[p % len(dtypes)]
+        for sizes in assignments(rng, n_sizes, allow_empty):
+            xs = make_inputs(program, sizes, rng, dtype)
+            instances += 1
+            for problem in compare(program, xs):
+                failures.append((p, program, {k: v for k, v in sizes.items() if k != 1}, dtype,
+                                 problem))
+                if verbose:
+                    print(f"program {p} at {sizes} ({dtype}): {problem}")
+    return instances, failures
