@@ -80,9 +80,15 @@ def to_dtype(d) -> dtype:
 
 
 def promote(a: dtype, b: dtype) -> dtype:
-    """Promotion of two tensors of the same priority (both dimensioned, or both zero-dim)."""
+    """Promotion of two tensors of the same priority (both dimensioned, or both zero-dim).
+
+    PyTorch's rule, not numpy's: across categories (bool < integer < floating) the higher
+    category's dtype wins whatever the widths (``float32 * int64`` is float32, where numpy
+    says float64); within a category the wider type wins (uint8 and int8 meet at int16)."""
     if a is b:
         return a
+    if a._category != b._category:
+        return a if a._category > b._category else b
     return _FROM_NP[np.promote_types(a.np, b.np)]
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .ops import FORMULA_NUMPY, NP
-from .tape import FREED, LEAF, TLS, Record
+from .tape import FREED, LEAF, OTHER_THREAD, TLS, Record
 
 _PROFILERS: list = []  # tapegrad.profile registers here; its dry runs compare the two engines
 
@@ -237,16 +237,25 @@ def finish(bw: Backward, retain_graph: bool, accumulate: bool) -> None:
                         break
 
 
+def unused_message(i: int) -> str:
+    return (f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+            "Set allow_unused=True if this is the desired behavior.")
+
+
 def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: bool,
-                 inputs: list | None = None) -> list | None:
+                 inputs: list | None = None, allow_unused: bool = True) -> list | None:
     """Differentiate ``roots`` (tensors) with seeds ``grads`` (arrays).
 
     With ``inputs`` (autograd.grad) the gradients at those tensors are returned and no leaf's
-    ``.grad`` changes; otherwise they accumulate into the leaves.
+    ``.grad`` changes; otherwise they accumulate into the leaves. Unless ``allow_unused``, an
+    input the roots do not depend on is an error, raised before anything runs or is freed.
     """
     from . import backends
     tape = TLS.s.tape
     records = tape.records
+    for r in roots:
+        if r._slot is not None and r._tape is not tape:
+            raise RuntimeError(OTHER_THREAD)
     root_slots = [r._slot for r in roots]
     order = entry = None
     if (inputs is None and not create_graph and len(root_slots) == 1 and tape.special == 0
@@ -258,9 +267,6 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     if order is None:
         order = reachable(records, root_slots)
     validate(order, records)
-    tape.epoch += 1
-    if _PROFILERS and not create_graph:
-        _PROFILERS[-1].observe(order, records, root_slots, grads)
     capture = slots_of = None
     if inputs is not None:
         # A leaf may own several leaf records (one per epoch): capture every one in this graph.
@@ -273,6 +279,15 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
                 wanted[id(rec.leaf)].append(rec.out)
         slots_of = [wanted[id(t)] for t in inputs]
         capture = {s: None for slots in slots_of for s in slots}
+        if not allow_unused:
+            in_graph = {rec.out for rec in order}
+            for i, slots in enumerate(slots_of):
+                if not any(s in in_graph for s in slots):
+                    raise RuntimeError(unused_message(i))
+    # Every check has passed: from here on the pass runs.
+    tape.epoch += 1
+    if _PROFILERS and not create_graph:
+        _PROFILERS[-1].observe(order, records, root_slots, grads)
     bw = Backward(order, records, capture)
     bw.entry = entry
     for slot, g in zip(root_slots, grads):

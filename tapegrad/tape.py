@@ -19,6 +19,8 @@ import numpy as np
 
 FREED = "freed"  # Record.saved after backward released it (retain_graph=False)
 NOTHING = (None, None, None, None)
+OTHER_THREAD = ("tapegrad: this tensor's history is on another thread's tape; detach() it, or "
+                "compute it on this thread")
 
 
 class Record:

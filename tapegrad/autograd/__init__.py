@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import run_backward
+from ..engine import run_backward, unused_message
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ..tape import TLS
 from ..tensor import Tensor
@@ -119,14 +119,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     seeds = _seeds(outs, _tuple(grad_outputs), create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    grads = run_backward(list(outs), seeds, retain_graph, create_graph, list(ins))
+    grads = run_backward(list(outs), seeds, retain_graph, create_graph, list(ins),
+                         allow_unused=allow_unused)
     result = []
     for i, (t, g) in enumerate(zip(ins, grads)):
         if g is None:
-            if not allow_unused:
-                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
-                                   "been used in the graph. Set allow_unused=True if this is the "
-                                   "desired behavior.")
+            if not allow_unused:  # reached, but no gradient flowed (an integer path, say)
+                raise RuntimeError(unused_message(i))
             if materialize_grads:
                 g = np.zeros_like(t._data)
         if g is not None and not isinstance(g, Tensor):
