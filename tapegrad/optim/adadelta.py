@@ -1,0 +1,45 @@
+"""Adadelta, as torch.optim.Adadelta computes it."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..grad_mode import no_grad
+from ._common import apply, check, scalar, zeros_like
+from .optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    """v = rho v + (1-rho) g^2; d = sqrt(u + eps) / sqrt(v + eps) * g;
+    u = rho u + (1-rho) d^2; p -= lr d"""
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach=None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False):
+        check(lr=lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        check(eps=eps, weight_decay=weight_decay)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize, capturable=capturable, foreach=foreach,
+                                      differentiable=differentiable))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            rho, eps = group["rho"], group["eps"]
+            for p, grad in self._gradients(group):
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = scalar(0.0)
+                    state["square_avg"] = zeros_like(p)
+                    state["acc_delta"] = zeros_like(p)
+                state["step"]._data += 1
+                v, u = state["square_avg"]._data, state["acc_delta"]._data
+                v *= rho
+                v += (1 - rho) * grad * grad
+                delta = np.sqrt(u + eps) / np.sqrt(v + eps) * grad
+                u *= rho
+                u += (1 - rho) * delta * delta
+                apply(p, -group["lr"] * delta)
+        return loss

@@ -1,0 +1,41 @@
+"""Adamax, as torch.optim.Adamax computes it."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..grad_mode import no_grad
+from ._common import apply, check, scalar, zeros_like
+from .optimizer import Optimizer
+
+
+class Adamax(Optimizer):
+    """m = lerp(m, g, 1-b1); u = max(b2 u, |g| + eps); p -= lr / (1 - b1^t) * m / u"""
+
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, foreach=None, *, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False):
+        check(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            (beta1, beta2), eps = group["betas"], group["eps"]
+            for p, grad in self._gradients(group):
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = scalar(0.0)
+                    state["exp_avg"] = zeros_like(p)
+                    state["exp_inf"] = zeros_like(p)
+                state["step"]._data += 1
+                step = float(state["step"]._data)
+                m, u = state["exp_avg"]._data, state["exp_inf"]._data
+                m += (1 - beta1) * (grad - m)
+                u *= beta2
+                np.maximum(u, np.abs(grad) + eps, out=u)
+                apply(p, -(group["lr"] / (1 - beta1 ** step)) * m / u)
+        return loss
