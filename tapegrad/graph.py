@@ -184,7 +184,7 @@ class SavedTensor:
         _hook_record(node)
         if node._packed is None:
             node._packed = {}
-        node._packed[self._k] = (pack_hook(self.value()), unpack_hook)
+        node._packed[self._k] = (call_pack(pack_hook, self.value()), unpack_hook)
 
     def __repr__(self) -> str:
         return "<torch._C._autograd.SavedTensor object>"
@@ -300,6 +300,20 @@ class _Stacks(threading.local):
 STACKS = _Stacks()
 
 
+def call_pack(pack_hook, t):
+    """Run a pack hook with grad mode off. The unpacked value is given the saved tensor's own
+    history (as PyTorch's SavedVariable does), so what the hook builds needs none; recorded, it
+    would tie the record to itself through the tape's reference counts, a cycle the garbage
+    collector cannot see (a tape that never empties)."""
+    st = TLS.s
+    prev = st.grad_enabled
+    st.grad_enabled = False
+    try:
+        return pack_hook(t)
+    finally:
+        st.grad_enabled = prev
+
+
 def pack_saved(rec: Record, inputs: tuple, out) -> None:
     """Called by ``forward.emit`` while saved-tensor hooks are active: pack what ``rec``
     saved with this thread's innermost hooks."""
@@ -321,7 +335,7 @@ def pack_saved(rec: Record, inputs: tuple, out) -> None:
             t = inputs[k]
         else:
             t = Tensor._make(v)  # the output (or a promoted input): its value, no history
-        entries[k] = (pack_hook(t), unpack_hook)
+        entries[k] = (call_pack(pack_hook, t), unpack_hook)
     if entries:
         _hook_record(node)
         node._packed = entries

@@ -257,6 +257,9 @@ def _record(cls, ctx: FunctionCtx, args: tuple, out):
             results[k] = o
         else:
             results[k] = r
+    # The record holds ctx: ctx must not hold a tensor bound to the record, or the cycle (which
+    # runs through the tape's reference counts, unseen by the garbage collector) never dies.
+    ctx._dirty = []
     # Saved outputs are kept by value; under create_graph they are bound again (saved_tensors).
     if ctx._saved:
         saved = list(ctx._saved)
@@ -266,7 +269,12 @@ def _record(cls, ctx: FunctionCtx, args: tuple, out):
                 if t is o and k in bound:
                     ctx._out_of[i] = k
                     versions[i] = (results[k]._vc, results[k]._vc[0])
+                    if id(o) in dirty:  # o is bound to the record now: keep its value only
+                        alias = Tensor._make(o._data)
+                        alias._vc = o._vc
+                        saved[i] = alias
         ctx._versions = tuple(versions)
+        ctx._saved = tuple(saved)
         _pack_ctx(ctx, saved)
     return tuple(results) if several else results[0]
 
@@ -276,7 +284,7 @@ def _pack_ctx(ctx: FunctionCtx, saved: list) -> None:
     stack = STACKS.stack
     if not stack:
         return
-    from ..graph import innermost_hooks
+    from ..graph import call_pack, innermost_hooks
     hooks = innermost_hooks()
     if hooks is None:
         return
@@ -286,7 +294,7 @@ def _pack_ctx(ctx: FunctionCtx, saved: list) -> None:
             continue
         if i in ctx._out_of:
             t = Tensor._make(t._data)  # its value, without a reference back to the record
-        ctx._packed[i] = (pack_hook(t), unpack_hook)
+        ctx._packed[i] = (call_pack(pack_hook, t), unpack_hook)
 
 
 # ---- backward ---------------------------------------------------------------------------
