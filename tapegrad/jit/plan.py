@@ -124,15 +124,29 @@ def fusible(rec: Record, records: dict, special: bool) -> bool:
     return FOREIGN not in sig[3:6]
 
 
-def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2) -> Plan:
+# The most records one fused kernel holds. Numba's compile time per record grows with the
+# kernel: measured here (float64, tanh/sin/mul/add chain) 16 ms/record at 25 records, 21 at 100,
+# 30 at 200, 40 at 600 (benchmarks/compile_time.py). Up to about 32 it stays near linear, so a
+# longer run is cut into pieces of at most this many, passing adjoints through memory.
+MAX_RUN = 32
+
+
+def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2,
+              max_run: int | None = None) -> Plan:
+    """Cut the backward order into fused runs and boundaries. A run longer than ``max_run``
+    (MAX_RUN) is cut into pieces; where the run repeats itself (a loop body), the pieces are cut
+    at a multiple of its period, so they are identical and share one kernel."""
+    max_run = max_run or MAX_RUN
     steps: list = []
     current: list[int] = []
+    pos_of = {rec.out: i for i, rec in enumerate(order)}
 
     def close():
-        if len(current) >= min_run:
-            steps.append(_make_run(order, current))
-        else:
-            steps.extend(current)
+        for piece in _pieces(order, current, max_run):
+            if len(piece) >= min_run:
+                steps.append(_make_run(order, piece, pos_of))
+            else:
+                steps.extend(piece)
         current.clear()
 
     for i, rec in enumerate(order):
@@ -149,10 +163,33 @@ def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2) 
     return Plan(steps)
 
 
-def _make_run(order: list[Record], positions: list[int]) -> Run:
+def _pieces(order: list[Record], positions: list[int], max_run: int) -> list[list[int]]:
+    """``positions`` cut into pieces of at most ``max_run``, at a multiple of the run's period
+    when it has one (so the pieces are the same kernel)."""
+    m = len(positions)
+    if m <= max_run:
+        return [list(positions)]
     index_of = {order[p].out: j for j, p in enumerate(positions)}
-    pos_of = {rec.out: i for i, rec in enumerate(order)}
+    shapes = []
+    for j, p in enumerate(positions):
+        rec = order[p]
+        links = tuple(j - index_of[s] if s in index_of else None for s in rec.ins)
+        shapes.append((rec.sig if rec.sig is not None else local_sig(rec), links))
+    length = max_run
+    # A loop's first and last iterations differ from the rest (they read the loop's inputs):
+    # the period is looked for away from both ends.
+    skip = m // 8
+    for period in range(1, max_run + 1):
+        if all(shapes[j] == shapes[j + period] for j in range(skip, m - period - skip)):
+            length = period * (max_run // period)
+            break
+    return [positions[k:k + length] for k in range(0, m, length)]
+
+
+def _make_run(order: list[Record], positions: list[int], pos_of: dict) -> Run:
+    index_of = {order[p].out: j for j, p in enumerate(positions)}
     externals: list[int] = []
+    ext_index: dict[int, int] = {}
     run_records = []
     for p in positions:
         rec = order[p]
@@ -164,9 +201,11 @@ def _make_run(order: list[Record], positions: list[int]) -> Run:
                 ins.append(("run", index_of[s]))
             else:
                 where = pos_of[s]
-                if where not in externals:
+                e = ext_index.get(where)
+                if e is None:
+                    e = ext_index[where] = len(externals)
                     externals.append(where)
-                ins.append(("ext", externals.index(where)))
+                ins.append(("ext", e))
         # Only what the needed derivatives read: a constant no formula uses is no argument.
         used = rec.op.plans[sum(1 << i for i, s in enumerate(rec.ins) if s is not None)]
         kinds = tuple(operand_kind(v) if u else None for v, u in zip(rec.saved, used))
