@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
+
+from .envvars import env_choice, env_flag
 
 NAMES = ("interp", "jit", "auto")
 
@@ -14,9 +15,7 @@ class _Choice(threading.local):
 
 
 _choice = _Choice()
-_default = os.environ.get("TAPEGRAD_BACKEND", "auto")
-if _default not in NAMES:
-    raise ValueError(f"TAPEGRAD_BACKEND={_default!r}: expected one of {', '.join(NAMES)}")
+_default = env_choice("TAPEGRAD_BACKEND", "auto", NAMES)
 
 
 def _check(name: str) -> str:
@@ -50,7 +49,7 @@ def backend(name: str):
 def preload_numba() -> None:
     """Import and initialise Numba on a background thread, so the first JIT backward does not
     also pay for that (0.75 s here). Skipped for ``interp`` and when TAPEGRAD_PRELOAD=0."""
-    if _default == "interp" or os.environ.get("TAPEGRAD_PRELOAD", "1") == "0":
+    if _default == "interp" or not env_flag("TAPEGRAD_PRELOAD", True):
         return
 
     def load():

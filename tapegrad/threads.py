@@ -6,9 +6,11 @@ import os
 
 import numpy as np
 
-THREADS = max(1, int(os.environ.get("TAPEGRAD_THREADS", str(os.cpu_count() or 1))))
+from .envvars import env_int
+
+THREADS = env_int("TAPEGRAD_THREADS", os.cpu_count() or 1, minimum=1)
 # Arrays this large are split across threads; smaller ones do not pay for the hand-off.
-PARALLEL_MIN = int(os.environ.get("TAPEGRAD_PARALLEL_MIN", str(1 << 17)))
+PARALLEL_MIN = env_int("TAPEGRAD_PARALLEL_MIN", 1 << 17, minimum=1)
 _pool: list = []
 
 

@@ -10,12 +10,14 @@ Used by tests/test_jit_differential.py (a few hundred instances) and by tests/fu
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import traceback
 
 import numpy as np
 
 import tapegrad
+from tapegrad.jit import cost
 
 UNARY = ("tanh", "sin", "cos", "sigmoid", "neg", "square", "abs", "exp_tanh", "relu")
 BINARY = ("add", "sub", "mul", "maximum", "minimum")
@@ -145,15 +147,28 @@ def make_inputs(program: dict, sizes: dict, rng: np.random.Generator, dtype: str
     return xs
 
 
+@contextlib.contextmanager
+def compiling_always_pays():
+    """Make ``auto``'s cost model say yes, so ``auto`` past its threshold runs the JIT on
+    these small programs (which would otherwise, rightly, never be compiled)."""
+    saved = cost.worth_compiling
+    cost.worth_compiling = lambda *args: True
+    try:
+        yield
+    finally:
+        cost.worth_compiling = saved
+
+
 def gradients(program: dict, xs: list, backend: str, repeat: int = 1):
     """The inputs' gradients under ``backend``, after ``repeat`` backward passes (the last
     one's); ("error", text) if it raised."""
     try:
-        for _ in range(repeat):
-            for x in xs:
-                x.grad = None
-            with tapegrad.backend(backend):
-                run_program(program, xs).backward()
+        with compiling_always_pays():
+            for _ in range(repeat):
+                for x in xs:
+                    x.grad = None
+                with tapegrad.backend(backend):
+                    run_program(program, xs).backward()
         return [None if x.grad is None else x.grad.numpy().copy() for x in xs]
     except Exception as e:  # compared with what the interpreter does
         return ("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}")

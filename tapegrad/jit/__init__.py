@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from . import compile as _compile
 from .debug import set_level as set_debug
-from .runtime import clear_plans, run_jit
+from .runtime import CompileNotice, clear_plans, run_jit
 from .stats import reset_stats, stats
 
-__all__ = ["run_jit", "stats", "reset_stats", "clear_cache", "set_debug"]
+__all__ = ["run_jit", "stats", "reset_stats", "clear_cache", "set_debug", "CompileNotice"]
 
 
 def clear_cache(disk: bool = False) -> None:

@@ -21,6 +21,7 @@ import tempfile
 import time
 import warnings
 
+from ..envvars import env_flag
 from . import debug
 from .stats import STATS
 
@@ -30,7 +31,7 @@ _warned = False
 
 def cache_dir() -> str | None:
     """The disk cache directory, or None when the disk cache is off or unusable."""
-    if os.environ.get("TAPEGRAD_DISK_CACHE", "1") == "0":
+    if not env_flag("TAPEGRAD_DISK_CACHE", True):
         return None
     path = os.environ.get("TAPEGRAD_CACHE_DIR")
     if not path:

@@ -2,12 +2,9 @@
 each backward, 4 also the generated source."""
 from __future__ import annotations
 
-import os
+from ..envvars import env_int
 
-try:
-    LEVEL = int(os.environ.get("TAPEGRAD_DEBUG", "0") or 0)
-except ValueError:
-    LEVEL = 0
+LEVEL = env_int("TAPEGRAD_DEBUG", 0)
 
 
 def set_level(level: int) -> None:

@@ -8,23 +8,24 @@ waits for a compile.
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
+import warnings
 
 import numpy as np
 
 from .. import threads
+from ..envvars import env_flag, env_int
 from ..engine import Backward
 from ..ops import NP
 from ..tape import TLS, format_listing
-from . import codegen, compile, debug
+from . import codegen, compile, cost, debug
 from .plan import ARR, SCALAR, SIG_FIELDS, Plan, Run, graph_key, make_plan
 from .stats import STATS
 
-THRESHOLD = int(os.environ.get("TAPEGRAD_JIT_THRESHOLD", "2"))
+THRESHOLD = env_int("TAPEGRAD_JIT_THRESHOLD", 2)
 # Check every O(1) hash hit against the full structural key (slow; for tests and fuzzing).
-VERIFY = os.environ.get("TAPEGRAD_JIT_VERIFY", "0") == "1"
+VERIFY = env_flag("TAPEGRAD_JIT_VERIFY", False)
 
 
 def _call(kernel, n: int, args: list) -> None:
@@ -45,7 +46,8 @@ def _call(kernel, n: int, args: list) -> None:
 
 
 class _Entry:
-    __slots__ = ("seen", "plan", "key", "same_as_prev", "used", "root_hash")
+    __slots__ = ("seen", "plan", "key", "same_as_prev", "used", "root_hash", "chosen",
+                 "fused_seconds", "announced")
 
     def __init__(self, key: tuple) -> None:
         self.seen = 0
@@ -53,6 +55,9 @@ class _Entry:
         self.key = key
         self.used = 0          # the backward count when last used: least recently used goes
         self.root_hash = None  # its key in _by_hash, if any
+        self.chosen = False    # auto: the cost model said compiling pays (or it is compiled)
+        self.fused_seconds = None  # auto: interpreted seconds of its fusible records, last pass
+        self.announced = False
         # per record: does its shape equal the previous record's (the key's second field)
         self.same_as_prev = tuple([part[1] for part in key])
 
@@ -93,7 +98,7 @@ _graphs: dict[tuple, _Entry] = {}
 _by_hash: dict[int, tuple] = {}
 # The trace cache holds at most this many graph structures (TAPEGRAD_TRACE_CACHE_SIZE); past
 # it the least recently used quarter is dropped, with their plans (their kernels stay cached).
-MAX_GRAPHS = int(os.environ.get("TAPEGRAD_TRACE_CACHE_SIZE", "512"))
+MAX_GRAPHS = env_int("TAPEGRAD_TRACE_CACHE_SIZE", 512, minimum=1)
 _clock = [0]
 
 
@@ -146,14 +151,41 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
     entry.used = _clock[0]
     if debug.LEVEL >= 3:
         print(f"[tapegrad] backward over:\n{format_listing(reversed(bw.order))}", file=sys.stderr)
-    if mode == "auto" and entry.seen <= THRESHOLD:
-        STATS["interpreted_backwards"] += 1
-        bw.interpret(bw.order)
-        return
+    if mode == "auto" and not entry.chosen:
+        if entry.seen > THRESHOLD and entry.fused_seconds is not None:
+            if entry.plan is None:
+                entry.plan = make_plan(bw.order, bw.records, entry.key)
+            entry.chosen = cost.worth_compiling(entry.plan, bw.order, entry.fused_seconds,
+                                                entry.seen)
+        if not entry.chosen:
+            STATS["interpreted_backwards"] += 1
+            entry.fused_seconds = cost.interpret_timed(bw, bw.order)
+            return
     if entry.plan is None:
         entry.plan = make_plan(bw.order, bw.records, entry.key)
+    if not entry.announced:
+        entry.announced = True
+        _announce(entry.plan, bw.order)
     STATS["jit_backwards"] += 1
     execute(entry.plan, bw)
+
+
+class CompileNotice(UserWarning):
+    """A backward is about to spend seconds compiling. Filter it like any warning:
+    ``warnings.simplefilter("ignore", tapegrad.jit.CompileNotice)``."""
+
+
+NOTICE_SECONDS = 2.0
+
+
+def _announce(plan: Plan, order) -> None:
+    """One line, once per structure, before a compile predicted to take seconds."""
+    predicted = cost.compile_seconds(plan)
+    if predicted > NOTICE_SECONDS:
+        warnings.warn(f"tapegrad: compiling the backward of a {len(order)}-record graph "
+                      f"({len(plan.runs)} fused runs), about {predicted:.0f} s; later passes "
+                      "reuse it (TAPEGRAD_BACKEND=interp never compiles)", CompileNotice,
+                      stacklevel=7)
 
 
 def _verify_hash_hit(entry: _Entry, bw: Backward) -> None:
@@ -233,7 +265,10 @@ def _run(run: Run, bw: Backward) -> None:
         with _lock:
             source = codegen.render(run, sig, dtype.name, cache=compile.cache_dir() is not None)
             kernel = compile.load(source)
+            before = STATS["compiles"], STATS["compile_seconds"]
             compile.first_call(kernel, (min(n, 1), *args))
+            if STATS["compiles"] > before[0]:
+                cost.observe_compile(len(run.records), STATS["compile_seconds"] - before[1])
             run.kernels[sig] = kernel
     if VERIFY:
         known = len(kernel.signatures)

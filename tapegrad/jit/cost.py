@@ -1,0 +1,99 @@
+"""The cost model ``auto`` decides by: compile a graph structure only when it pays.
+
+For a structure seen ``k`` times, ``auto`` compiles when
+
+    (interpreted time of its fusible records - predicted kernel time) * k  >  predicted compile
+
+that is, when the time saved over as many calls again as have been seen (the structure's past
+is the best guess of its future) exceeds the compile. The interpreted time is measured on the
+structure's own interpreted backward passes; the kernel and compile times are predicted from the
+plan (records, elements, transcendental calls), and the compile prediction is scaled by how
+long this process's compiles actually took. A structure whose kernels would not beat the
+interpreter (small arrays, few records) never compiles, however often it is seen.
+
+The constants were measured on the reference machine (benchmarks/compile_time.py and
+benchmarks/run.py): a kernel costs about 0.15 s plus 12 ms per record to compile; a call
+about 20 us plus 2 us per record of Python around it, and per element and record 0.7 ns, plus
+6 ns per transcendental function (pip's llvmlite has no vector math library).
+"""
+from __future__ import annotations
+
+import time
+
+from ..ops import OPS
+from .plan import KERNEL_DTYPES, Plan
+
+COMPILE_FIXED = 0.15
+COMPILE_PER_RECORD = 0.012
+CALL_SECONDS = 20e-6
+RECORD_SECONDS = 2e-6
+ELEMENT_SECONDS = 0.7e-9
+TRANSCENDENTAL_SECONDS = 6e-9
+_TRANSCENDENTAL = ("exp(", "log(", "sin(", "cos(", "tanh(", "sqrt(")
+
+# measured / predicted compile seconds, as an exponential average over this process's compiles
+_scale = [1.0]
+
+
+def interpret_timed(bw, order) -> float:
+    """Interpret ``order`` as the interpreter does, and return the seconds spent on records a
+    kernel could take over (consecutive ones timed as one block: two clock reads per block)."""
+    visit = bw.visit
+    clock = time.perf_counter
+    fused = 0.0
+    start = None
+    for rec in order:
+        if rec.op.elementwise and rec.dtype in KERNEL_DTYPES:
+            if start is None:
+                start = clock()
+        elif start is not None:
+            fused += clock() - start
+            start = None
+        visit(rec)
+    if start is not None:
+        fused += clock() - start
+    return fused
+
+
+def _transcendentals(op_name: str) -> int:
+    grads = OPS[op_name].grads or ()
+    return sum(f.count(t) for f in grads if f for t in _TRANSCENDENTAL)
+
+
+def kernel_seconds(plan: Plan, order) -> float:
+    """Predicted time of one backward's kernels (the boundaries cost what they cost anyway)."""
+    total = 0.0
+    for run in plan.runs:
+        first = order[run.records[0].position]
+        n = 1
+        for d in first.shape:
+            n *= d
+        per_element = sum(ELEMENT_SECONDS + TRANSCENDENTAL_SECONDS * _transcendentals(rr.op)
+                          for rr in run.records)
+        total += CALL_SECONDS + RECORD_SECONDS * len(run.records) + n * per_element
+    return total
+
+
+def _structure(run) -> tuple:
+    return tuple((rr.op, rr.ins, rr.operands) for rr in run.records)
+
+
+def compile_seconds(plan: Plan) -> float:
+    """Predicted compile time: identical pieces (a loop body) compile once."""
+    distinct = {_structure(run): len(run.records) for run in plan.runs}
+    raw = sum(COMPILE_FIXED + COMPILE_PER_RECORD * n for n in distinct.values())
+    return raw * _scale[0]
+
+
+def observe_compile(records: int, seconds: float) -> None:
+    """Calibrate the compile prediction with a compile measured in this process."""
+    predicted = COMPILE_FIXED + COMPILE_PER_RECORD * records
+    ratio = min(10.0, max(0.1, seconds / predicted))
+    _scale[0] = 0.7 * _scale[0] + 0.3 * ratio
+
+
+def worth_compiling(plan: Plan, order, fused_seconds: float, seen: int) -> bool:
+    saving = fused_seconds - kernel_seconds(plan, order)
+    if saving <= 0 or not plan.runs:
+        return False
+    return saving * seen > compile_seconds(plan)
