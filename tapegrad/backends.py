@@ -48,8 +48,12 @@ def backend(name: str):
 
 def preload_numba() -> None:
     """Import and initialise Numba on a background thread, so the first JIT backward does not
-    also pay for that (0.75 s here). Skipped for ``interp`` and when TAPEGRAD_PRELOAD=0."""
-    if _default == "interp" or not env_flag("TAPEGRAD_PRELOAD", True):
+    also pay for that (1.3 s here: import 0.5 s, initialisation 0.8 s). Only when ``jit`` is the
+    default, or TAPEGRAD_PRELOAD=1: that work holds the GIL, so under ``auto`` (which may never
+    compile) it would slow a short script several times over; ``auto``'s cost model counts it
+    into the first compile instead. TAPEGRAD_PRELOAD=0 turns it off for ``jit`` too."""
+    wanted = env_flag("TAPEGRAD_PRELOAD", _default == "jit")
+    if not wanted:
         return
 
     def load():

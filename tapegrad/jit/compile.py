@@ -26,6 +26,7 @@ from . import debug
 from .stats import STATS
 
 _memory: dict[str, object] = {}   # source hash -> kernel
+STATE = {"numba_ready": False}    # has a kernel been loaded in this process (Numba initialised)
 _warned = False
 
 
@@ -80,6 +81,7 @@ def load(source: str):
         return kernel
     from ..backends import wait_for_preload
     wait_for_preload()
+    STATE["numba_ready"] = True  # (set before the work: a failure here is reported anyway)
     directory = cache_dir()
     kernel = _from_disk(directory, h, source) if directory else None
     if kernel is None:

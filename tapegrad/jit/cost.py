@@ -11,18 +11,22 @@ plan (records, elements, transcendental calls), and the compile prediction is sc
 long this process's compiles actually took. A structure whose kernels would not beat the
 interpreter (small arrays, few records) never compiles, however often it is seen.
 
-The constants were measured on the reference machine (benchmarks/compile_time.py and
-benchmarks/run.py): a kernel costs about 0.15 s plus 12 ms per record to compile; a call
-about 20 us plus 2 us per record of Python around it, and per element and record 0.7 ns, plus
-6 ns per transcendental function (pip's llvmlite has no vector math library).
+The constants were measured on the reference machine (benchmarks/jit_economics.py and
+benchmarks/run.py): importing and initialising Numba costs 1.3 s once per process; a kernel
+about 0.15 s plus 12 ms per record to compile; a call about 20 us plus 2 us per record of
+Python around it, and per element and record 0.7 ns, plus 6 ns per transcendental function
+(pip's llvmlite has no vector math library).
 """
 from __future__ import annotations
 
+import functools
 import time
 
 from ..ops import OPS
-from .plan import KERNEL_DTYPES, Plan
+from . import compile
+from .plan import Plan
 
+NUMBA_INIT_SECONDS = 1.3  # importing and initialising Numba, once per process
 COMPILE_FIXED = 0.15
 COMPILE_PER_RECORD = 0.012
 CALL_SECONDS = 20e-6
@@ -35,42 +39,51 @@ _TRANSCENDENTAL = ("exp(", "log(", "sin(", "cos(", "tanh(", "sqrt(")
 _scale = [1.0]
 
 
-def interpret_timed(bw, order) -> float:
-    """Interpret ``order`` as the interpreter does, and return the seconds spent on records a
-    kernel could take over (consecutive ones timed as one block: two clock reads per block)."""
+def fused_positions(plan: Plan) -> frozenset:
+    """The positions in the backward order that the plan's kernels would take over."""
+    return frozenset(rr.position for run in plan.runs for rr in run.records)
+
+
+def interpret_timed(bw, order, fused: frozenset) -> float:
+    """Interpret ``order`` as the interpreter does, and return the seconds spent on the records
+    at positions ``fused`` (consecutive ones timed as one block: two clock reads per block)."""
     visit = bw.visit
     clock = time.perf_counter
-    fused = 0.0
+    seconds = 0.0
     start = None
-    for rec in order:
-        if rec.op.elementwise and rec.dtype in KERNEL_DTYPES:
+    for i, rec in enumerate(order):
+        if i in fused:
             if start is None:
                 start = clock()
         elif start is not None:
-            fused += clock() - start
+            seconds += clock() - start
             start = None
         visit(rec)
     if start is not None:
-        fused += clock() - start
-    return fused
+        seconds += clock() - start
+    return seconds
 
 
-def _transcendentals(op_name: str) -> int:
+@functools.lru_cache(maxsize=None)
+def _element_seconds(op_name: str) -> float:
     grads = OPS[op_name].grads or ()
-    return sum(f.count(t) for f in grads if f for t in _TRANSCENDENTAL)
+    calls = sum(f.count(t) for f in grads if f for t in _TRANSCENDENTAL)
+    return ELEMENT_SECONDS + TRANSCENDENTAL_SECONDS * calls
 
 
 def kernel_seconds(plan: Plan, order) -> float:
     """Predicted time of one backward's kernels (the boundaries cost what they cost anyway)."""
+    costs = plan.run_costs
+    if costs is None:  # per run: (fixed seconds, seconds per element); sizes vary, these not
+        costs = plan.run_costs = [
+            (CALL_SECONDS + RECORD_SECONDS * len(run.records),
+             sum(_element_seconds(rr.op) for rr in run.records)) for run in plan.runs]
     total = 0.0
-    for run in plan.runs:
-        first = order[run.records[0].position]
+    for run, (fixed, per_element) in zip(plan.runs, costs):
         n = 1
-        for d in first.shape:
+        for d in order[run.records[0].position].shape:
             n *= d
-        per_element = sum(ELEMENT_SECONDS + TRANSCENDENTAL_SECONDS * _transcendentals(rr.op)
-                          for rr in run.records)
-        total += CALL_SECONDS + RECORD_SECONDS * len(run.records) + n * per_element
+        total += fixed + n * per_element
     return total
 
 
@@ -79,10 +92,11 @@ def _structure(run) -> tuple:
 
 
 def compile_seconds(plan: Plan) -> float:
-    """Predicted compile time: identical pieces (a loop body) compile once."""
+    """Predicted compile time: identical pieces (a loop body) compile once; the first compile
+    of a process also imports and initialises Numba."""
     distinct = {_structure(run): len(run.records) for run in plan.runs}
     raw = sum(COMPILE_FIXED + COMPILE_PER_RECORD * n for n in distinct.values())
-    return raw * _scale[0]
+    return raw * _scale[0] + (0.0 if compile.STATE["numba_ready"] else NUMBA_INIT_SECONDS)
 
 
 def observe_compile(records: int, seconds: float) -> None:
@@ -90,6 +104,12 @@ def observe_compile(records: int, seconds: float) -> None:
     predicted = COMPILE_FIXED + COMPILE_PER_RECORD * records
     ratio = min(10.0, max(0.1, seconds / predicted))
     _scale[0] = 0.7 * _scale[0] + 0.3 * ratio
+
+
+def explain(plan: Plan, order, fused_seconds: float, seen: int) -> str:
+    kernel = kernel_seconds(plan, order)
+    return (f"interpreted {fused_seconds * 1e3:.3f} ms - kernels {kernel * 1e3:.3f} ms per pass, "
+            f"x {seen} passes seen, against a {compile_seconds(plan):.2f} s compile")
 
 
 def worth_compiling(plan: Plan, order, fused_seconds: float, seen: int) -> bool:

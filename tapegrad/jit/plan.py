@@ -100,10 +100,11 @@ class Run:
 @dataclass
 class Plan:
     steps: list          # ints (a boundary record's position) and Runs, in backward order
+    run_costs: list | None = None  # the cost model's per-run constants, computed once
+    runs: list = field(init=False)  # the Runs among the steps
 
-    @property
-    def runs(self) -> list[Run]:
-        return [s for s in self.steps if isinstance(s, Run)]
+    def __post_init__(self) -> None:
+        self.runs = [s for s in self.steps if isinstance(s, Run)]
 
 
 # The dtypes kernels are generated for. float16 is left to the interpreter, which computes it

@@ -47,7 +47,7 @@ def _call(kernel, n: int, args: list) -> None:
 
 class _Entry:
     __slots__ = ("seen", "plan", "key", "same_as_prev", "used", "root_hash", "chosen",
-                 "fused_seconds", "announced")
+                 "fused", "fused_seconds", "announced")
 
     def __init__(self, key: tuple) -> None:
         self.seen = 0
@@ -56,7 +56,8 @@ class _Entry:
         self.used = 0          # the backward count when last used: least recently used goes
         self.root_hash = None  # its key in _by_hash, if any
         self.chosen = False    # auto: the cost model said compiling pays (or it is compiled)
-        self.fused_seconds = None  # auto: interpreted seconds of its fusible records, last pass
+        self.fused = frozenset()   # auto: positions the plan's kernels would take over
+        self.fused_seconds = None  # auto: interpreted seconds of those records, least seen
         self.announced = False
         # per record: does its shape equal the previous record's (the key's second field)
         self.same_as_prev = tuple([part[1] for part in key])
@@ -152,14 +153,26 @@ def run_jit(bw: Backward, tape, mode: str) -> None:
     if debug.LEVEL >= 3:
         print(f"[tapegrad] backward over:\n{format_listing(reversed(bw.order))}", file=sys.stderr)
     if mode == "auto" and not entry.chosen:
+        if entry.plan is None:  # linear in the graph, and what the cost model reads
+            entry.plan = make_plan(bw.order, bw.records, entry.key)
+            entry.fused = cost.fused_positions(entry.plan)
         if entry.seen > THRESHOLD and entry.fused_seconds is not None:
-            if entry.plan is None:
-                entry.plan = make_plan(bw.order, bw.records, entry.key)
             entry.chosen = cost.worth_compiling(entry.plan, bw.order, entry.fused_seconds,
                                                 entry.seen)
+            if entry.chosen and debug.LEVEL >= 1:
+                print(f"[tapegrad] auto compiles a {len(bw.order)}-record graph: "
+                      f"{cost.explain(entry.plan, bw.order, entry.fused_seconds, entry.seen)}",
+                      file=sys.stderr)
         if not entry.chosen:
             STATS["interpreted_backwards"] += 1
-            entry.fused_seconds = cost.interpret_timed(bw, bw.order)
+            if entry.fused:
+                # The least time seen: a pass slowed by another thread (Numba initialising at
+                # import, say) or the garbage collector must not look like a saving.
+                t = cost.interpret_timed(bw, bw.order, entry.fused)
+                if entry.fused_seconds is None or t < entry.fused_seconds:
+                    entry.fused_seconds = t
+            else:  # nothing a kernel could take over: never compiled
+                bw.interpret(bw.order)
             return
     if entry.plan is None:
         entry.plan = make_plan(bw.order, bw.records, entry.key)
