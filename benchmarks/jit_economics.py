@@ -87,6 +87,42 @@ print(json.dumps(dict(seconds=time.perf_counter() - t0, compiles=s["compiles"]))
 """
 
 
+# Does a Numba compile overlap with Python work on another thread? Compile one kernel alone,
+# then another of the same size on a thread while the main thread counts Python loops.
+OVERLAP = r"""
+import json, threading, time, numpy as np
+from numba import njit
+def make(k, salt):
+    body = "\n".join(f"        g = g * (x[i] * {1 + j * 0.01 + salt}) + np.tanh(g) * 0.5"
+                     for j in range(k))
+    ns = {}
+    exec("import numpy as np\nfrom numba import njit\n@njit(cache=False)\n"
+         f"def kern(n, x, out):\n    for i in range(n):\n        g = x[i]\n{body}\n"
+         "        out[i] = g\n", ns)
+    return ns["kern"]
+x, out = np.ones(10), np.empty(10)
+make(2, 0.0)(10, x, out)
+def loops(seconds):
+    n, t = 0, time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        sum(range(1000)); n += 1
+    return n / seconds
+alone_rate = loops(1.0)
+k = make(32, 0.1)
+t = time.perf_counter(); k(10, x, out); alone = time.perf_counter() - t
+k = make(32, 0.2)
+took = []
+def compile_it():
+    t = time.perf_counter(); k(10, x, out); took.append(time.perf_counter() - t)
+th = threading.Thread(target=compile_it)
+t0 = time.perf_counter(); th.start(); n = 0
+while th.is_alive():
+    sum(range(1000)); n += 1
+rate = n / (time.perf_counter() - t0)
+print(json.dumps(dict(alone=alone, threaded=took[0], main_share=rate / alone_rate)))
+"""
+
+
 def run(code: str, cache: str, backend: str = "auto") -> dict:
     env = dict(os.environ, TAPEGRAD_CACHE_DIR=cache, TAPEGRAD_BACKEND=backend)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
@@ -146,6 +182,15 @@ def main() -> None:
                          f"{warm['seconds'] / base:.2f}x", warm["compiles"]))
         print(table(rows, ("backend", "cold s", "cold / interp", "compiles", "warm s",
                            "warm / interp", "compiles")))
+    print("\na 32-record kernel compiled on a background thread while the main thread runs "
+          "Python")
+    rows = []
+    for _ in range(repeat):
+        r = run(OVERLAP, fresh())
+        rows.append((f"{r['alone']:.2f}", f"{r['threaded']:.2f}",
+                     f"{r['threaded'] / r['alone']:.1f}x", f"{r['main_share']:.0%}"))
+    print(table(rows, ("compile alone s", "compile in thread s", "slower by",
+                       "main thread's speed meanwhile")))
     print(f"\n(benchmark took {time.perf_counter() - t_start:.0f} s)")
 
 

@@ -128,8 +128,10 @@ class Profiler:
         now = time.perf_counter()
         if self.progress and now - self._last_progress > 5:
             self._last_progress = now
+            from ..jit.stats import STATS
             print(f"[tapegrad.profile] {now - self._started:.0f} s: {self.backwards} backward "
-                  f"passes, {len(self.graphs)} graph structures", file=sys.stderr, flush=True)
+                  f"passes, {len(self.graphs)} graph structures, {STATS['compiles']} kernels "
+                  f"compiled ({STATS['compile_seconds']:.1f} s)", file=sys.stderr, flush=True)
 
     def report(self) -> "Report":
         return Report(list(self.graphs.values()), self.backwards)
