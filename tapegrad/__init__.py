@@ -28,27 +28,20 @@ from .forward import (abs, absolute, add, allclose, amax, amin, argmax, argmin, 
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
 from .methods import bind as _bind
-from .methods import repeat  # noqa: F401
 from .printing import set_printoptions
 from .func import grad, value_and_grad
 from .serialization import load, save
 from .tape import Tape, current_tape
 from .tensor import Size, Tensor, device
 from . import linalg  # noqa: F401
-from .contract import einsum, tensordot, trace  # noqa: F401
-from .elementwise_more import arctan, arctan2, atan, atan2  # noqa: F401
-from .scan import cumprod  # noqa: F401
-from .shaping import (diag, diagonal, flip, moveaxis, movedim, repeat_interleave,  # noqa: F401
-                      roll, tile)
-from .sorting import argsort, sort  # noqa: F401
-from .sorting import return_types as _sort_types
+from .forward import (arctan, arctan2, argsort, atan, atan2, cumprod, det, diag,  # noqa: F401
+                      diagonal, einsum, flip, moveaxis, movedim, repeat_interleave, roll, sort,
+                      tensordot, tile, trace)
 from .numpy_api import bind as _bind_numpy
 
 _bind()
 _bind_numpy()
-return_types.sort = _sort_types.sort
 inverse = linalg.inv
-det = linalg.det
 _backends.preload_numba()
 
 float = float32

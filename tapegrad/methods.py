@@ -20,22 +20,6 @@ def _any(input, dim=None, keepdim=False):
     return Tensor._make(np.asarray(np.any(x._data, axis=axis, keepdims=keepdim)))
 
 
-def repeat(input, *sizes):
-    """Tile by reshape + expand + reshape, so the gradient comes from ops already in the table."""
-    x = F.as_tensor_arg(input)
-    sizes = F._shape_arg(sizes)
-    if len(sizes) < x.ndim:
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
-                           "dimensions of tensor")
-    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
-    inter, expanded = [], []
-    for r, s in zip(sizes, shape):
-        inter += [1, s]
-        expanded += [r, s]
-    y = F.expand(F.reshape(x, tuple(inter)), tuple(expanded))
-    return F.reshape(y, tuple(r * s for r, s in zip(sizes, shape)))
-
-
 def _to(self, *args, **kwargs):
     dt = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
@@ -185,7 +169,7 @@ def bind() -> None:
     T.where = lambda s, condition, other: F.where(condition, s, other)
     T.all = _all
     T.any = _any
-    T.repeat = repeat
+    T.repeat = F.repeat
     T.view_as = lambda s, other: F.view(s, other.shape)
     T.reshape_as = lambda s, other: F.reshape(s, other.shape)
     T.to = _to
@@ -204,14 +188,13 @@ def bind() -> None:
     T.new_ones = _new(creation.ones)
     T.new_empty = _new(creation.empty)
     T.new_full = _new_full
-    # numpy-interop families (contract, linalg, scan, shaping, sorting, elementwise_more)
-    from . import contract, elementwise_more, linalg, scan, shaping, sorting
-    for mod, names in ((shaping, ("flip", "roll", "movedim", "moveaxis", "tile",
+    # numpy-interop families (F, linalg, scan, shaping, sorting, elementwise_more)
+    for mod, names in ((F, ("flip", "roll", "movedim", "moveaxis", "tile",
                                   "repeat_interleave", "diagonal", "diag")),
-                       (contract, ("trace",)), (scan, ("cumprod",)),
-                       (sorting, ("sort", "argsort")),
-                       (elementwise_more, ("atan", "atan2", "arctan", "arctan2"))):
+                       (F, ("trace",)), (F, ("cumprod",)),
+                       (F, ("sort", "argsort")),
+                       (F, ("atan", "atan2", "arctan", "arctan2"))):
         for name in names:
             setattr(T, name, getattr(mod, name))
-    T.inverse = linalg.inv
-    T.det = linalg.det
+    T.inverse = F.inv
+    T.det = F.det

@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from . import contract, dtypes, linalg, scan, shaping, sorting
+from . import dtypes
 from . import forward as F
 from .tape import TLS
 from .tensor import Tensor
@@ -79,7 +79,7 @@ def _dot(a, b, out=None):
         return F.mul(x, y)
     if x.ndim <= 2 and y.ndim <= 2:
         return F.matmul(x, y)
-    return contract.tensordot(x, y, ([-1], [-2 if y.ndim >= 2 else 0]))
+    return F.tensordot(x, y, ([-1], [-2 if y.ndim >= 2 else 0]))
 
 
 def _vdot(a, b):
@@ -91,7 +91,7 @@ def _inner(a, b):
     x, y = _same(a, b)
     if x.ndim == 0 or y.ndim == 0:
         return F.mul(x, y)
-    return contract.tensordot(x, y, ([-1], [-1]))
+    return F.tensordot(x, y, ([-1], [-1]))
 
 
 def _outer(a, b, out=None):
@@ -102,7 +102,7 @@ def _outer(a, b, out=None):
 
 def _tensordot(a, b, axes=2):
     x, y = _same(a, b)
-    return contract.tensordot(x, y, axes)
+    return F.tensordot(x, y, axes)
 
 
 def _einsum(*operands, out=None, optimize=False, **kwargs):
@@ -111,23 +111,23 @@ def _einsum(*operands, out=None, optimize=False, **kwargs):
         raise Unsupported(", ".join(kwargs))
     if not isinstance(operands[0], str):
         raise Unsupported("the sublist form (use a subscripts string)")
-    return contract.einsum(operands[0], *_same(*operands[1:]))
+    return F.einsum(operands[0], *_same(*operands[1:]))
 
 
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _no("out", out)
     x = _cast(_t(a), dtype)
     if x.ndim == 2 and offset == 0 and (axis1, axis2) in ((0, 1), (1, 0)):
-        return contract.trace(x)
-    return F.sum(shaping.diagonal(x, offset, axis1, axis2), -1)
+        return F.trace(x)
+    return F.sum(F.diagonal(x, offset, axis1, axis2), -1)
 
 
 def _diag(v, k=0):
-    return shaping.diag(_t(v), k)
+    return F.diag(_t(v), k)
 
 
 def _diagonal(a, offset=0, axis1=0, axis2=1):
-    return shaping.diagonal(_t(a), offset, axis1, axis2)
+    return F.diagonal(_t(a), offset, axis1, axis2)
 
 
 # ---- reductions -------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def _swapaxes(a, axis1, axis2):
 
 
 def _moveaxis(a, source, destination):
-    return shaping.movedim(_t(a), source, destination)
+    return F.movedim(_t(a), source, destination)
 
 
 def _squeeze(a, axis=None):
@@ -335,19 +335,19 @@ def _splitter(even: bool):
 
 def _flip(m, axis=None):
     x = _t(m)
-    return shaping.flip(x, tuple(range(x.ndim)) if axis is None else axis)
+    return F.flip(x, tuple(range(x.ndim)) if axis is None else axis)
 
 
 def _roll(a, shift, axis=None):
-    return shaping.roll(_t(a), shift, axis)
+    return F.roll(_t(a), shift, axis)
 
 
 def _tile(A, reps):
-    return shaping.tile(_t(A), reps)
+    return F.tile(_t(A), reps)
 
 
 def _repeat(a, repeats, axis=None):
-    return shaping.repeat_interleave(_t(a), repeats, axis)
+    return F.repeat_interleave(_t(a), repeats, axis)
 
 
 def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
@@ -355,7 +355,7 @@ def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
     x = _t(a)
     if axis is None:
         x, axis = F.reshape(x, -1), 0
-    return sorting.sort(x, int(axis), stable=bool(stable) or kind == "stable").values
+    return F.sort(x, int(axis), stable=bool(stable) or kind == "stable").values
 
 
 def _diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
@@ -438,15 +438,15 @@ def _norm(x, ord=None, axis=None, keepdims=False):
 
 
 def _inv(a):
-    return linalg.inv(_t(a))
+    return F.inv(_t(a))
 
 
 def _det(a):
-    return linalg.det(_t(a))
+    return F.det(_t(a))
 
 
 def _solve(a, b):
-    return linalg.solve(*_same(a, b))
+    return F.solve(*_same(a, b))
 
 
 # ---- creation, comparison, shape queries ---------------------------------------------------
@@ -517,7 +517,7 @@ HANDLED = {
     np.dot: _dot, np.vdot: _vdot, np.inner: _inner, np.outer: _outer, np.tensordot: _tensordot,
     np.einsum: _einsum, np.trace: _trace, np.diag: _diag, np.diagonal: _diagonal,
     np.sum: _reducer(F.sum, "sum"), np.prod: _reducer(F.prod, "prod"), np.mean: _mean,
-    np.cumsum: _scan(F.cumsum), np.cumprod: _scan(scan.cumprod),
+    np.cumsum: _scan(F.cumsum), np.cumprod: _scan(F.cumprod),
     np.max: _extreme(F.amax), np.min: _extreme(F.amin), np.amax: _extreme(F.amax),
     np.amin: _extreme(F.amin), np.argmax: _arg(F.argmax), np.argmin: _arg(F.argmin),
     np.std: _spread(F.std), np.var: _spread(F.var), np.ptp: _ptp,
@@ -563,13 +563,11 @@ def _asin(x):
 
 
 def _atan(x):
-    from .elementwise_more import atan
-    return atan(_floating(x))
+    return F.atan(_floating(x))
 
 
 def _atan2(a, b):
-    from .elementwise_more import atan2
-    return atan2(*_same(_floating(a), _floating(b)))
+    return F.atan2(*_same(_floating(a), _floating(b)))
 
 
 def _unary(fn):
@@ -607,7 +605,7 @@ UFUNCS = {
     np.arccos: lambda x: F.sub(math.pi / 2, _asin(x)),
 }
 _REDUCE = {np.add: F.sum, np.multiply: F.prod, np.maximum: F.amax, np.minimum: F.amin}
-_ACCUMULATE = {np.add: F.cumsum, np.multiply: scan.cumprod}
+_ACCUMULATE = {np.add: F.cumsum, np.multiply: F.cumprod}
 
 
 def _ufunc_operand(x):

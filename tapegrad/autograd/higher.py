@@ -84,27 +84,27 @@ class _Tensors:
     # The rows of the numpy-interop families (shaping, contract, linalg).
     @staticmethod
     def flip(x, dims):
-        from ..shaping import flip
+        from ..forward import flip
         return flip(_t(x), dims)
 
     @staticmethod
     def roll(x, shifts, dims):
-        from ..shaping import roll
+        from ..forward import roll
         return roll(_t(x), shifts, dims)
 
     @staticmethod
     def einsum(spec, *xs):
-        from ..contract import einsum
+        from ..forward import einsum
         return einsum(spec, *[_t(x) for x in xs])
 
     @staticmethod
     def linalg_inv(x):
-        from ..linalg import inv
+        from ..forward import inv
         return inv(_t(x))
 
     @staticmethod
     def linalg_solve(a, b):
-        from ..linalg import solve
+        from ..forward import solve
         return solve(_t(a), _t(b))
 
     @staticmethod

@@ -1,16 +1,12 @@
-"""torch.sort and torch.argsort. The sorted values are a gather of the input, recorded with the
-``getitem`` row (its derivative scatters the gradient back) under PyTorch's name SortBackward0."""
+"""Sorting: sort and argsort (values and indices, as PyTorch's return_types)."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import forward as F
-from .ops import OPS
-from .tensor import Tensor, _dim
-
-
-class return_types:
-    sort = F._return_type("sort")
+from ..ops import OPS
+from ..tensor import Tensor, _dim
+from .elementwise import clone
+from .record import _wants_grad, as_tensor_arg, emit, return_types
 
 
 def _order(a: np.ndarray, d: int, descending: bool, stable: bool) -> np.ndarray:
@@ -25,9 +21,9 @@ def _order(a: np.ndarray, d: int, descending: bool, stable: bool) -> np.ndarray:
 
 
 def sort(input, dim=-1, descending=False, stable=False):
-    x = F.as_tensor_arg(input)
+    x = as_tensor_arg(input)
     if x.ndim == 0:
-        values = F.clone(x) if F._wants_grad(x) else Tensor._make(x._data.copy())
+        values = clone(x) if _wants_grad(x) else Tensor._make(x._data.copy())
         return return_types.sort(values, Tensor._make(np.zeros((), np.int64)))
     d = _dim(dim, x.ndim)
     idx = _order(x._data, d, descending, stable)
@@ -35,15 +31,15 @@ def sort(input, dim=-1, descending=False, stable=False):
     grids[d] = idx
     index = tuple(grids)
     data = x._data[index]
-    if F._wants_grad(x):
-        values = F.emit(OPS["getitem"], "SortBackward0", data, (x,), (x._data,), (index,))
+    if _wants_grad(x):
+        values = emit(OPS["getitem"], "SortBackward0", data, (x,), (x._data,), (index,))
     else:
         values = Tensor._make(data)
     return return_types.sort(values, Tensor._make(idx.astype(np.int64)))
 
 
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
-    x = F.as_tensor_arg(input)
+    x = as_tensor_arg(input)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), np.int64))
     return Tensor._make(_order(x._data, _dim(dim, x.ndim), descending, stable).astype(np.int64))

@@ -1,0 +1,271 @@
+"""Matrix products: matmul, mm, mv, dot, outer, bmm (through numpy's BLAS)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from ..ops import OPS
+from ..tensor import Tensor
+from .elementwise import mul, to_dtype
+from .record import _broadcast_error, _operands, _type_name, _wants_grad, as_tensor_arg, emit
+from .reduce import norm
+from .shape import unsqueeze
+
+
+# ---- matrix products -----------------------------------------------------------------------
+def _shape_str(shape) -> str:
+    return "x".join(map(str, shape))
+
+
+def matmul(input, other, _name=None):
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    if x.ndim == 0 or y.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{x.ndim}D and {y.ndim}D")
+    xa, ya, dt = _operands(x, y, False)
+    if xa.dtype != ya.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_type_name(x.dtype).lower()} != {_type_name(y.dtype).lower()}")
+    k1 = xa.shape[-1]
+    k2 = ya.shape[0] if ya.ndim == 1 else ya.shape[-2]
+    if k1 != k2:
+        if xa.ndim == 1 and ya.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{k1}] and src [{k2}] "
+                               f"to have the same number of elements, but got {k1} and {k2} "
+                               "elements respectively")
+        if xa.ndim <= 2 and ya.ndim <= 2:
+            sx = xa.shape if xa.ndim == 2 else (1,) + xa.shape
+            sy = ya.shape if ya.ndim == 2 else ya.shape + (1,)
+            if ya.ndim == 1:
+                raise RuntimeError(f"size mismatch, got input ({sx[0]}), mat ({_shape_str(sx)}), "
+                                   f"vec ({k2})")
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(sx)} and "
+                               f"{_shape_str(sy)})")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{xa.shape[0] if xa.ndim > 2 else 1}, {k1}] but got: "
+                           f"[{ya.shape[0] if ya.ndim > 2 else 1}, {k2}].")
+    try:
+        data = np.matmul(xa, ya)
+    except ValueError:
+        raise _broadcast_error(xa.shape[:-2], ya.shape[:-2]) from None
+    data = np.asarray(data)
+    if _wants_grad(x, y):
+        if _name is None:
+            nd = (xa.ndim, ya.ndim)
+            _name = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+                     (3, 3): "BmmBackward0"}.get(nd, "UnsafeViewBackward0")
+        return emit(OPS["matmul"], _name, data, (x, y), (xa, ya))
+    return Tensor._make(data)
+
+
+def mm(input, mat2):
+    x, y = as_tensor_arg(input), as_tensor_arg(mat2)
+    if x.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if y.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(x, y, "MmBackward0")
+
+
+def mv(input, vec):
+    x, y = as_tensor_arg(input), as_tensor_arg(vec)
+    if x.ndim != 2 or y.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {y.ndim}, {x.ndim}, {y.ndim}")
+    return matmul(x, y, "MvBackward0")
+
+
+def dot(input, other):
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    return matmul(x, y, "DotBackward0")
+
+
+def outer(input, vec2):
+    x, y = as_tensor_arg(input), as_tensor_arg(vec2)
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"outer: expected 1D tensors, but got {x.ndim}D and {y.ndim}D")
+    return mul(unsqueeze(x, 1), y)
+
+
+ger = outer
+
+
+def bmm(input, mat2):
+    x, y = as_tensor_arg(input), as_tensor_arg(mat2)
+    if x.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if y.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if x.shape[0] != y.shape[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
+    return matmul(x, y, "BmmBackward0")
+
+
+# ---- linear algebra: torch.linalg ----------------------------------------------------------
+def _square(x: Tensor, what: str) -> None:
+    if x.ndim < 2:
+        raise RuntimeError(f"linalg.{what}: The input tensor A must have at least 2 dimensions.")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.{what}: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2]} by {x.shape[-1]} matrices")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.{what}: Expected a floating point or complex tensor as "
+                           f"input. Got {_type_name(x.dtype)}")
+
+
+def _singular(what: str) -> RuntimeError:
+    return RuntimeError(f"linalg.{what}: The inversion could not be completed because the input "
+                        "matrix is singular.")
+
+
+def inv(A) -> Tensor:
+    x = as_tensor_arg(A)
+    _square(x, "inv")
+    try:
+        data = np.linalg.inv(x._data)
+    except np.linalg.LinAlgError:
+        raise _singular("inv") from None
+    if _wants_grad(x):
+        return emit(OPS["linalg_inv"], "LinalgInvExBackward0", data, (x,), (x._data,))
+    return Tensor._make(data)
+
+
+def det(A) -> Tensor:
+    x = as_tensor_arg(A)
+    _square(x, "det")
+    data = np.asarray(np.linalg.det(x._data), dtype=x._data.dtype)
+    if _wants_grad(x):
+        return emit(OPS["linalg_det"], "LinalgDetBackward0", data, (x,), (x._data,))
+    return Tensor._make(data)
+
+
+def solve(A, B, *, left=True) -> Tensor:
+    """X with A X = B. B is a vector when it is 1-D, a (batch of) matrix otherwise."""
+    if not left:
+        raise NotImplementedError("tapegrad.linalg.solve: left=False is not supported; solve "
+                                  "the transposed system")
+    x, y = as_tensor_arg(A), as_tensor_arg(B)
+    _square(x, "solve")
+    xa, ya, _ = _operands(x, y, True)
+    vector = ya.ndim == 1
+    try:
+        data = np.linalg.solve(xa, ya[..., None] if vector else ya)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.solve: The solver failed because the input matrix is "
+                           "singular.") from None
+    except ValueError as e:
+        raise RuntimeError(f"linalg.solve: {e}") from None
+    if vector:
+        data = data[..., 0]
+    if _wants_grad(x, y):
+        return emit(OPS["linalg_solve"], "LinalgSolveExBackward0", data, (x, y), (xa, ya))
+    return Tensor._make(data)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+# ---- contractions: einsum, tensordot, trace ------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _normalise(equation: str, ndims: list) -> tuple:
+    """(subscripts per operand, output subscripts): explicit letters, no ellipsis."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(ndims):
+        raise RuntimeError(f"einsum(): {len(subs)} operands were specified in the equation but "
+                           f"{len(ndims)} were given")
+    used = set(eq)
+    spare = [c for c in _LETTERS if c not in used]
+    n_ell = max([nd - (len(s) - 3) for s, nd in zip(subs, ndims) if "..." in s] or [0])
+    ell = "".join(spare[:n_ell])
+    out_subs = []
+    for s, nd in zip(subs, ndims):
+        if "..." in s:
+            k = nd - (len(s) - 3)
+            s = s.replace("...", ell[n_ell - k:] if k else "")
+        if len(s) != nd:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) "
+                               f"does not match the number of dimensions ({nd}) for operand")
+        out_subs.append(s)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        letters = "".join(out_subs)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                   and c not in ell))
+    return out_subs, out
+
+
+def _record(spec: str, xs: list) -> Tensor:
+    arrays = [x._data for x in xs]
+    data = np.asarray(np.einsum(spec, *arrays))
+    if _wants_grad(*xs):
+        return emit(OPS["einsum"], "EinsumBackward0", data, tuple(xs), tuple(arrays), (spec,))
+    return Tensor._make(data)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    xs = [as_tensor_arg(x) for x in operands]
+    dt = xs[0].dtype
+    for x in xs[1:]:
+        dt = dtypes.promote(dt, x.dtype)
+    xs = [x if x.dtype == dt else to_dtype(x, dt) for x in xs]
+    subs, out = _normalise(equation, [x.ndim for x in xs])
+    if len(xs) <= 2:
+        return _record(",".join(subs) + "->" + out, xs)
+    cur, cur_s = xs[0], subs[0]
+    for k in range(1, len(xs)):
+        if k == len(xs) - 1:
+            keep = out
+        else:
+            later = set("".join(subs[k + 1:]) + out)
+            keep = "".join(c for c in dict.fromkeys(cur_s + subs[k]) if c in later)
+        cur = _record(f"{cur_s},{subs[k]}->{keep}", [cur, xs[k]])
+        cur_s = keep
+    return cur
+
+
+def tensordot(a, b, dims=2) -> Tensor:
+    """numpy's tensordot: ``dims`` an int (the last n of a with the first n of b) or two
+    lists of dimensions."""
+    x, y = as_tensor_arg(a), as_tensor_arg(b)
+    if isinstance(dims, (int, np.integer)):
+        n = int(dims)
+        da, db = list(range(x.ndim - n, x.ndim)), list(range(n))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, (int, np.integer)) else list(da)
+        db = [db] if isinstance(db, (int, np.integer)) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [d % x.ndim for d in da]
+    db = [d % y.ndim for d in db]
+    sa = list(_LETTERS[:x.ndim])
+    sb = list(_LETTERS[x.ndim:x.ndim + y.ndim])
+    for i, j in zip(da, db):
+        if x.shape[i] != y.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{x.shape[i]} in dim {i} and second has size {y.shape[j]} in "
+                               f"dim {j}")
+        sb[j] = sa[i]
+    out = "".join(c for k, c in enumerate(sa) if k not in da) + \
+        "".join(c for k, c in enumerate(sb) if k not in db)
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{out}", x, y)
+
+
+def trace(input) -> Tensor:
+    x = as_tensor_arg(input)
+    if x.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " f"{x.ndim}")
+    data = np.asarray(np.trace(x._data))
+    if _wants_grad(x):
+        return emit(OPS["trace"], "TraceBackward0", data, (x,), (x._data,))
+    return Tensor._make(data)
