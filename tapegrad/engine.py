@@ -143,7 +143,7 @@ class Backward:
     def spread(self, rec: Record, grads) -> None:
         """Add a record's input gradients to its inputs' adjoints, in each input's dtype."""
         records = self.records
-        for slot, gi in zip(rec.ins, grads):
+        for index, (slot, gi) in enumerate(zip(rec.ins, grads)):
             if slot is None or gi is None:
                 continue
             dt = records[slot].dtype
@@ -154,7 +154,7 @@ class Backward:
             if (gi.dtype if tg is np.ndarray else gi._data.dtype) != dt:
                 gi = _cast(gi, dt)
             if self.anomaly:
-                check_finite(rec, gi, rec.ins.index(slot))
+                check_nan(rec, gi, index)
             self.add(slot, gi)
 
     def visit(self, rec: Record, vjp: Callable = vjp_numpy) -> None:
@@ -177,12 +177,51 @@ def _cast(g, dt):
     return g.to(dt)
 
 
-def check_finite(rec: Record, g, index: int) -> None:
+def check_nan(rec: Record, g, index: int) -> None:
+    """Anomaly mode's check, as PyTorch's engine makes it after each node: a gradient with a
+    NaN (an inf is allowed) raises PyTorch's error, naming the node and which of its outputs
+    (the gradient for input ``index``). As in PyTorch, a warning carries the traceback of the
+    forward call that recorded the node; the error carries it too, as a note (shown under the
+    traceback, not part of ``str(error)``). Only the user's frames are shown."""
     data = g if isinstance(g, np.ndarray) else g._data
-    if not np.all(np.isfinite(data)):
-        where = f"\nThe forward call that produced it:\n{rec.where}" if rec.where else ""
-        raise RuntimeError(f"Function '{rec.name}' returned nan values in its {index}th output."
-                           + where)
+    if not np.isnan(data).any():
+        return
+    error = RuntimeError(f"Function '{rec.name}' returned nan values in its {index}th output.")
+    if rec.where:
+        stack = user_frames(rec.where)
+        import warnings
+        warnings.warn(f"Error detected in {rec.name}. Traceback of forward call that caused the "
+                      f"error:\n{stack}", UserWarning, stacklevel=_outside_stacklevel())
+        error.add_note(f"The forward call that recorded {rec.name} (most recent call last):\n"
+                       + stack.rstrip())
+    raise error
+
+
+def _package_dir() -> str:
+    import os
+    return os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside tapegrad."""
+    import sys
+    package = _package_dir()
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def user_frames(stack: str) -> str:
+    """A formatted stack (``traceback.format_stack``) without tapegrad's own frames."""
+    import os
+    package = _package_dir()
+    kept = []
+    for entry in re.split(r'(?m)^(?=  File ")', stack):
+        m = re.match(r'  File "([^"]+)"', entry)
+        if m and not os.path.abspath(m.group(1)).startswith(package):
+            kept.append(entry)
+    return "".join(kept) if kept else stack
 
 
 def _run_hooks(hooks, g):

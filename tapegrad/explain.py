@@ -133,6 +133,10 @@ def explain(t: Tensor) -> Explanation:
 
 @dataclass
 class TraceRow:
+    """One record of the reverse pass: the adjoint arriving at its output, and what its
+    backward returned (per input: ``"ok"``, ``"inf"`` or ``"nan"``; ``"-"`` where that input
+    needs no gradient)."""
+
     slot: int
     op: str
     grad_fn: str
@@ -140,35 +144,92 @@ class TraceRow:
     norm: float
     finite: bool
     made_by: str = ""  # for a non-finite adjoint: whose backward first made it so
+    returned: tuple = ()
+
+    @property
+    def nan_output(self) -> int | None:
+        """The first of this record's backward outputs with a NaN (PyTorch's "ith output")."""
+        return next((i for i, r in enumerate(self.returned) if r == "nan"), None)
+
+    @property
+    def inf_output(self) -> int | None:
+        return next((i for i, r in enumerate(self.returned) if r == "inf"), None)
+
+
+def _status(gi) -> str:
+    if gi is None:
+        return "-"
+    data = np.asarray(gi if not hasattr(gi, "_data") else gi._data)
+    if np.isnan(data).any():
+        return "nan"
+    return "ok" if np.isfinite(data).all() else "inf"
 
 
 class Trace:
-    """The reverse pass, record by record: the adjoint arriving at each record's output."""
+    """The reverse pass, record by record, in the order backward visits them.
+
+    ``anomaly`` is the row where ``detect_anomaly`` (and PyTorch's anomaly mode) stops: the
+    first record whose backward returns a NaN, in its ``nan_output``-th output; ``message`` is
+    that error's text. It may say more than PyTorch: ``first_inf`` is the first record whose
+    backward returned an inf (an inf is no anomaly to PyTorch, but it is often where a NaN
+    starts), and ``first_nonfinite`` the first record whose incoming adjoint is not finite."""
 
     def __init__(self, rows: list[TraceRow]) -> None:
         self.rows = rows
         self.first_nonfinite = next((r for r in rows if not r.finite), None)
+        self.anomaly = next((r for r in rows if r.nan_output is not None), None)
+        self.first_inf = next((r for r in rows if r.inf_output is not None), None)
+
+    @property
+    def message(self) -> str | None:
+        """``detect_anomaly``'s error for this pass, or None when it would pass."""
+        r = self.anomaly
+        if r is None:
+            return None
+        return f"Function '{r.grad_fn}' returned nan values in its {r.nan_output}th output."
+
+    def _marks(self, r: TraceRow) -> str:
+        marks = []
+        if r is self.anomaly:
+            marks.append(f"detect_anomaly stops here: nan in its {r.nan_output}th output")
+        if r is self.first_inf:
+            marks.append(f"first inf: in its {r.inf_output}th output")
+        if r is self.first_nonfinite:
+            marks.append(f"first non-finite adjoint, made by the backward of {r.made_by}")
+        return "; ".join(marks)
+
+    def _table(self):
+        header = ("record", "op", "grad_fn", "adjoint", "norm", "returns", "")
+        rows = [(f"%{r.slot}", r.op, r.grad_fn, "[" + ",".join(map(str, r.shape)) + "]",
+                 f"{r.norm:.4g}", " ".join(r.returned) if r.returned else "(leaf)",
+                 self._marks(r)) for r in self.rows]
+        return header, rows
+
+    def _summary(self) -> str:
+        if self.anomaly is None:
+            return "no NaN in any backward output: detect_anomaly would let this pass run"
+        return f"detect_anomaly (as PyTorch's anomaly mode) raises: {self.message}"
 
     def __str__(self) -> str:
-        lines = [f"{'record':>7}  {'op':<12} {'grad_fn':<22} {'adjoint':<14} {'norm':>12}"]
-        for r in self.rows:
-            mark = ""
-            if r is self.first_nonfinite:
-                mark = f"  <- first non-finite adjoint, made by the backward of {r.made_by}"
-            shape = "[" + ",".join(map(str, r.shape)) + "]"
-            lines.append(f"{'%' + str(r.slot):>7}  {r.op:<12} {r.grad_fn:<22} {shape:<14} "
-                         f"{r.norm:>12.4g}{mark}")
-        return "\n".join(lines)
+        from .printing import text_table
+        header, rows = self._table()
+        return text_table(header, rows, right={4}) + "\n" + self._summary()
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(str(self))}</pre>"
+        from .printing import html_table
+        header, rows = self._table()
+        marked = [i for i, r in enumerate(self.rows)
+                  if r is self.anomaly or r is self.first_inf or r is self.first_nonfinite]
+        return html_table(header, rows, marked, caption="the reverse pass, record by record",
+                          notes=[self._summary()])
 
 
 def trace_backward(loss: Tensor, gradient=None) -> Trace:
     """Step through ``loss``'s reverse pass without changing anything (no gradient is
-    accumulated, nothing is freed, no hook runs)."""
+    accumulated, nothing is freed, no hook runs), checking each record's backward outputs as
+    anomaly mode does."""
     from .autograd import _seeds
     from .engine import Backward, validate, vjp_numpy
     records = _records_of(loss)
@@ -177,6 +238,7 @@ def trace_backward(loss: Tensor, gradient=None) -> Trace:
     validate(records, loss._tape.records)
     (seed,) = _seeds((loss,), () if gradient is None else (gradient,), False)
     bw = Backward(records, loss._tape.records, None)
+    bw.anomaly = False
     bw.seed(loss._slot, seed)
     rows = []
     made_by: dict[int, str] = {}
@@ -188,13 +250,15 @@ def trace_backward(loss: Tensor, gradient=None) -> Trace:
             g = np.asarray(g)
             norm = float(np.sqrt(np.sum(np.abs(g.astype(np.float64)) ** 2)))
             finite = bool(np.all(np.isfinite(g)))
-            rows.append(TraceRow(rec.out, rec.op.name, rec.name, tuple(g.shape), norm, finite,
-                                 "" if finite else made_by.get(rec.out, "the seed")))
+            row = TraceRow(rec.out, rec.op.name, rec.name, tuple(g.shape), norm, finite,
+                           "" if finite else made_by.get(rec.out, "the seed"))
+            rows.append(row)
             if rec.op is not LEAF:
                 grads = vjp_numpy(rec, g)
-                for s, gi in zip(rec.ins, grads):
-                    if s is not None and gi is not None and s not in made_by and \
-                            not np.all(np.isfinite(gi)):
+                row.returned = tuple(_status(gi) if s is not None else "-"
+                                     for s, gi in zip(rec.ins, grads))
+                for s, st in zip(rec.ins, row.returned):
+                    if s is not None and st in ("inf", "nan") and s not in made_by:
                         made_by[s] = f"%{rec.out} {rec.op.name}"
                 bw.spread(rec, grads)
     return Trace(rows)

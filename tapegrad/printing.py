@@ -178,3 +178,50 @@ def tensor_repr(t) -> str:
     elif t._rg:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+# ---- HTML tables for Jupyter --------------------------------------------------------------
+TABLE_STYLE = ("font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', "
+               "monospace; font-size: 12px; border-collapse: collapse")
+CELL_STYLE = "white-space: pre; text-align: left; padding: 1px 8px; font-family: inherit"
+MARK_STYLE = "background: #ffe3e3; font-weight: bold"
+
+
+def html_table(header, rows, marked=(), caption: str | None = None, notes=()) -> str:
+    """A table for Jupyter: monospace cells that never wrap (the block scrolls instead), and the
+    rows at indices ``marked`` highlighted (also marked ``class="tg-marked"``, for a page
+    without styles). Every cell is escaped; ``notes`` are paragraphs under the table."""
+    import html
+    esc = html.escape
+    marked = set(marked)
+    out = ['<div class="tg-table" style="overflow-x: auto; max-width: 100%">']
+    out.append(f'<table style="{TABLE_STYLE}">')
+    if caption:
+        out.append(f'<caption style="text-align: left; font-family: inherit">{esc(caption)}'
+                   "</caption>")
+    out.append("<thead><tr>" + "".join(
+        f'<th style="{CELL_STYLE}; border-bottom: 1px solid #999">{esc(str(h))}</th>'
+        for h in header) + "</tr></thead>")
+    out.append("<tbody>")
+    for i, row in enumerate(rows):
+        attrs = f' class="tg-marked" style="{MARK_STYLE}"' if i in marked else ""
+        out.append(f"<tr{attrs}>" + "".join(
+            f'<td style="{CELL_STYLE}">{esc(str(c))}</td>' for c in row) + "</tr>")
+    out.append("</tbody></table>")
+    for note in notes:
+        out.append(f'<p style="font-family: monospace; white-space: pre-wrap">{esc(note)}</p>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def text_table(header, rows, right=()) -> str:
+    """The same table as text: columns padded to their widest cell (``right``: indices of
+    right-aligned columns)."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(r):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)]
+                     + [line(r) for r in cells[1:]])
