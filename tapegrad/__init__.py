@@ -97,4 +97,45 @@ from . import autograd, jit, nn, optim, profile, viz  # noqa: E402,F401
 from .explain import explain, trace_backward  # noqa: E402
 from . import utils  # noqa: E402,F401  (torch.utils.data)
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+# The public API, listed by hand: a new public name is added here on purpose
+# (tests/test_public_api.py checks that each has a docstring and none is internal).
+__all__ = [
+    # tensors, sizes, devices, dtypes
+    "Tensor", "Size", "device", "is_tensor", "is_floating_point", "numel",
+    "FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor",
+    "bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+    "float", "double", "half", "long", "int", "short", "uint",
+    "get_default_dtype", "set_default_dtype",
+    # creation and random numbers
+    "tensor", "as_tensor", "from_numpy", "arange", "linspace", "logspace", "eye", "empty",
+    "empty_like", "full", "full_like", "ones", "ones_like", "zeros", "zeros_like", "rand",
+    "rand_like", "randn", "randn_like", "randint", "randperm", "normal", "manual_seed", "seed",
+    # elementwise
+    "abs", "absolute", "add", "sub", "mul", "div", "pow", "neg", "negative", "reciprocal",
+    "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh",
+    "atan", "arctan", "atan2", "arctan2", "sigmoid", "relu", "sign", "floor", "ceil", "round",
+    "clamp", "clip", "maximum", "minimum", "where", "masked_fill", "clone",
+    # comparisons and logic
+    "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose", "isfinite", "isinf",
+    "isnan", "logical_and", "logical_not", "logical_or", "logical_xor", "all", "any",
+    # reductions, scans, sorting
+    "sum", "mean", "prod", "var", "std", "norm", "max", "min", "amax", "amin", "argmax",
+    "argmin", "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod", "sort", "argsort",
+    "return_types",
+    # matrix products and linear algebra
+    "matmul", "mm", "mv", "bmm", "dot", "outer", "ger", "einsum", "tensordot", "trace", "det",
+    "inverse", "diag", "diagonal",
+    # shapes, indexing, joining
+    "reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes",
+    "swapdims", "t", "movedim", "moveaxis", "expand", "broadcast_to", "broadcast_tensors",
+    "flip", "roll", "tile", "repeat_interleave", "gather", "index_select", "cat", "concat",
+    "concatenate", "stack", "split", "chunk", "unbind",
+    # autograd: grad mode, transforms, the tape
+    "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "grad",
+    "value_and_grad", "Tape", "current_tape", "explain", "trace_backward",
+    # backends, threads, printing, serialization
+    "backend", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
+    "set_printoptions", "save", "load",
+    # public submodules
+    "autograd", "cuda", "func", "jit", "linalg", "nn", "optim", "profile", "utils", "viz",
+]
