@@ -17,7 +17,14 @@ def _shape_str(shape) -> str:
     return "x".join(map(str, shape))
 
 
-def matmul(input, other, _name=None):
+def matmul(input, other):
+    """Matrix product of two tensors, with numpy's/PyTorch's rules: 1-D by 1-D is a dot
+    product, a 1-D operand gains (then loses) a dimension, and batch dimensions broadcast."""
+    return _matmul(input, other)
+
+
+def _matmul(input, other, name=None):
+    """``matmul``, recording the node under ``name`` (mm, mv, dot and bmm pass their own)."""
     x, y = as_tensor_arg(input), as_tensor_arg(other)
     if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -50,11 +57,11 @@ def matmul(input, other, _name=None):
         raise _broadcast_error(xa.shape[:-2], ya.shape[:-2]) from None
     data = np.asarray(data)
     if _wants_grad(x, y):
-        if _name is None:
+        if name is None:
             nd = (xa.ndim, ya.ndim)
-            _name = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+            name = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
                      (3, 3): "BmmBackward0"}.get(nd, "UnsafeViewBackward0")
-        return emit(OPS["matmul"], _name, data, (x, y), (xa, ya))
+        return emit(OPS["matmul"], name, data, (x, y), (xa, ya))
     return Tensor._make(data)
 
 
@@ -64,21 +71,21 @@ def mm(input, mat2):
         raise RuntimeError("self must be a matrix")
     if y.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return matmul(x, y, "MmBackward0")
+    return _matmul(x, y, "MmBackward0")
 
 
 def mv(input, vec):
     x, y = as_tensor_arg(input), as_tensor_arg(vec)
     if x.ndim != 2 or y.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {y.ndim}, {x.ndim}, {y.ndim}")
-    return matmul(x, y, "MvBackward0")
+    return _matmul(x, y, "MvBackward0")
 
 
 def dot(input, other):
     x, y = as_tensor_arg(input), as_tensor_arg(other)
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
-    return matmul(x, y, "DotBackward0")
+    return _matmul(x, y, "DotBackward0")
 
 
 def outer(input, vec2):
@@ -100,7 +107,7 @@ def bmm(input, mat2):
     if x.shape[0] != y.shape[0]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
-    return matmul(x, y, "BmmBackward0")
+    return _matmul(x, y, "BmmBackward0")
 
 
 # ---- linear algebra: torch.linalg ----------------------------------------------------------
