@@ -5,6 +5,7 @@ import contextlib
 import threading
 
 from .envvars import env_choice, env_flag
+from .registry import upper
 
 NAMES = ("interp", "jit", "auto")
 
@@ -85,5 +86,4 @@ def run(bw, tape) -> None:
     if name == "interp":
         bw.interpret(bw.order)
         return
-    from .jit import run_jit
-    run_jit(bw, tape, name)
+    upper("run_jit")(bw, tape, name)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import dtypes
-from .tensor import Tensor
+from .tensor import Tensor, _infer_dtype, _to_array  # noqa: F401
 
 _rng = np.random.default_rng()
 
@@ -19,67 +19,6 @@ def manual_seed(seed: int):
 
 
 seed = manual_seed
-
-
-def _infer_dtype(data) -> np.dtype:
-    """PyTorch's inference: Python floats give the default float, ints int64, bools bool."""
-    if isinstance(data, Tensor):
-        return data._data.dtype
-    if isinstance(data, (np.ndarray, np.generic)):
-        return data.dtype  # numpy arrays and numpy scalars keep their dtype, as in PyTorch
-    kinds = set()
-    stack = [data]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, (list, tuple)):
-            stack.extend(v)
-        elif isinstance(v, Tensor):
-            kinds.add(v._data.dtype.kind)
-        elif isinstance(v, (bool, np.bool_)):
-            kinds.add("b")
-        elif isinstance(v, (int, np.integer)):
-            kinds.add("i")
-        elif isinstance(v, (float, np.floating)):
-            kinds.add("f")
-        else:
-            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
-    if "f" in kinds or not kinds:
-        return dtypes.get_default_dtype().np
-    if "i" in kinds:
-        return np.dtype(np.int64)
-    return np.dtype(np.bool_)
-
-
-def _to_array(data, dtype=None) -> np.ndarray:
-    if isinstance(data, Tensor):
-        data = data._data
-    elif isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
-        data = _nested_tensors_to_list(data)
-    np_dt = dtypes.to_dtype(dtype).np if dtype is not None else _infer_dtype(data)
-    if isinstance(data, np.ndarray) and data.dtype not in dtypes._FROM_NP and dtype is None:
-        dtypes.from_numpy_dtype(data.dtype)  # raises the PyTorch-style message
-    try:
-        return np.array(data, dtype=np_dt)
-    except ValueError as e:
-        raise ValueError(f"expected sequence of equal length lists: {e}") from None
-
-
-def _flat(data):
-    for v in data:
-        if isinstance(v, (list, tuple)):
-            yield from _flat(v)
-        else:
-            yield v
-
-
-def _nested_tensors_to_list(data):
-    if isinstance(data, Tensor):
-        if data._data.ndim:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return data._data.item()
-    if isinstance(data, (list, tuple)):
-        return [_nested_tensors_to_list(v) for v in data]
-    return data
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:

@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from .ops import Op
+from .registry import SAVED_HOOKS, provide
 from .tape import FREED, LEAF, TLS, Record
 
 _SAVED_NAMES = {"self": 0, "other": 1, "result": 3}
@@ -289,7 +290,7 @@ def _run_hooked(rec: Record, orig, xp, g):
 
 
 # ---- torch.autograd.graph.saved_tensors_hooks --------------------------------------------
-ACTIVE: list = []  # non-empty while any thread has saved-tensor hooks (forward.emit checks it)
+ACTIVE = SAVED_HOOKS  # non-empty while any thread has saved-tensor hooks (the forward checks it)
 
 
 class _Stacks(threading.local):
@@ -347,3 +348,7 @@ def innermost_hooks():
         if not isinstance(entry, str):
             return entry
     return None
+
+
+provide("node_for", node_for)
+provide("pack_saved", pack_saved)

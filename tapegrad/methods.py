@@ -5,6 +5,7 @@ import numpy as np
 
 from . import dtypes
 from . import forward as F
+from .creation import tensor
 from .tensor import Tensor, device
 
 
@@ -98,6 +99,11 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
     return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
+def _new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+    """A new tensor from ``data`` with this tensor's dtype unless ``dtype`` is given."""
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
 def bind() -> None:
     from . import creation
     T = Tensor
@@ -170,6 +176,7 @@ def bind() -> None:
     T.all = _all
     T.any = _any
     T.repeat = F.repeat
+    T.new_tensor = _new_tensor
     T.view_as = lambda s, other: F.view(s, other.shape)
     T.reshape_as = lambda s, other: F.reshape(s, other.shape)
     T.to = _to

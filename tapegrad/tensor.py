@@ -11,6 +11,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import dtypes
+from .printing import tensor_repr
+from .registry import upper
 from .tape import TLS, Tape
 
 
@@ -58,7 +60,6 @@ class Tensor:
         """The legacy constructor, as PyTorch's: ``Tensor(2, 3)`` is uninitialised of that
         shape, ``Tensor([1, 2])`` copies data into the default float dtype, ``Tensor(t)``
         shares t's data."""
-        from .creation import _to_array
         if len(args) == 1 and isinstance(args[0], Tensor):
             arr = args[0]._data
         elif args and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
@@ -147,9 +148,8 @@ class Tensor:
     def grad_fn(self):
         if self._slot is None:
             return None
-        from .graph import node_for
         records = self._tape.records
-        return node_for(records[self._slot], records)
+        return upper("node_for")(records[self._slot], records)
 
     @property
     def retains_grad(self) -> bool:
@@ -186,8 +186,7 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        upper("backward")(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         t = Tensor._make(self._data)
@@ -325,7 +324,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        from .printing import tensor_repr
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
@@ -348,10 +346,6 @@ class Tensor:
                            if k not in ("_grad", "_leaf_slot", "_base", "_view_fn", "_hooks")})
         memo[id(self)] = t
         return t
-
-    def new_tensor(self, data, dtype=None, requires_grad=False) -> "Tensor":
-        from .creation import tensor
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def cpu(self) -> "Tensor":
         return self
@@ -413,3 +407,65 @@ class RemovableHandle:
 
 def current_tape() -> Tape:
     return TLS.s.tape
+
+
+# ---- Python data to arrays (the constructors in creation.py use these too) -----------------
+def _infer_dtype(data) -> np.dtype:
+    """PyTorch's inference: Python floats give the default float, ints int64, bools bool."""
+    if isinstance(data, Tensor):
+        return data._data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype  # numpy arrays and numpy scalars keep their dtype, as in PyTorch
+    kinds = set()
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, Tensor):
+            kinds.add(v._data.dtype.kind)
+        elif isinstance(v, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(v, (int, np.integer)):
+            kinds.add("i")
+        elif isinstance(v, (float, np.floating)):
+            kinds.add("f")
+        else:
+            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
+    if "f" in kinds or not kinds:
+        return dtypes.get_default_dtype().np
+    if "i" in kinds:
+        return np.dtype(np.int64)
+    return np.dtype(np.bool_)
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data._data
+    elif isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
+        data = _nested_tensors_to_list(data)
+    np_dt = dtypes.to_dtype(dtype).np if dtype is not None else _infer_dtype(data)
+    if isinstance(data, np.ndarray) and data.dtype not in dtypes._FROM_NP and dtype is None:
+        dtypes.from_numpy_dtype(data.dtype)  # raises the PyTorch-style message
+    try:
+        return np.array(data, dtype=np_dt)
+    except ValueError as e:
+        raise ValueError(f"expected sequence of equal length lists: {e}") from None
+
+
+def _flat(data):
+    for v in data:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _nested_tensors_to_list(data):
+    if isinstance(data, Tensor):
+        if data._data.ndim:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.item()
+    if isinstance(data, (list, tuple)):
+        return [_nested_tensors_to_list(v) for v in data]
+    return data

@@ -5,9 +5,10 @@ import numpy as np
 
 from ..engine import run_backward, unused_message
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ..registry import provide
 from ..tape import TLS
 from ..tensor import Tensor
-from . import functional, graph  # noqa: F401
+from . import functional, graph, higher  # noqa: F401  (higher registers interpret_graph)
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck
 
@@ -166,3 +167,4 @@ def is_anomaly_enabled() -> bool:
 
 
 Variable = Tensor
+provide("backward", backward)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..grad_mode import no_grad
 from ..ops import Op
+from ..registry import provide
 from ..tape import TLS
 from ..tensor import Tensor
 
@@ -393,3 +394,6 @@ def once_differentiable(fn):
         return tuple(wrapped) if several else wrapped[0]
 
     return wrapper
+
+
+provide("function_vjp", run_backward)

@@ -17,6 +17,7 @@ from .. import forward as F
 from ..engine import Backward
 from ..grad_mode import enable_grad
 from ..ops import _index_grad
+from ..registry import provide
 from ..tape import FREED, TLS, Record
 from ..tensor import Tensor, recorded
 
@@ -203,3 +204,6 @@ def interpret_with_graph(bw: Backward) -> None:
     tape = TLS.s.tape
     with enable_grad():
         bw.interpret(bw.order, lambda rec, g: vjp_tensor(rec, g, tape))
+
+
+provide("interpret_graph", interpret_with_graph)

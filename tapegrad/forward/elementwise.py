@@ -8,8 +8,7 @@ import numpy as np
 
 from .. import dtypes, threads
 from ..dtypes import result_type, scalar_result_type
-from ..graph import ACTIVE as SAVED_HOOKS
-from ..graph import pack_saved
+from ..registry import SAVED_HOOKS, upper
 from ..ops import FORWARD, NO_SAVE, OPS
 from ..tape import TLS, Record
 from ..tensor import Tensor, recorded
@@ -107,7 +106,7 @@ def _make_binary(opname: str):
                       slot - s0 if rx else -1, h0, slot - s1 if ry else -1, h1))
         records[slot] = rec
         if SAVED_HOOKS:
-            pack_saved(rec, (x, y), out)
+            upper("pack_saved")(rec, (x, y), out)
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out
@@ -176,7 +175,7 @@ def _make_unary(opname: str):
         rec.h = hash((op, data.dtype, data.ndim, len(params), slot - s0, r0.h))
         records[slot] = rec
         if SAVED_HOOKS:
-            pack_saved(rec, (x,), out)
+            upper("pack_saved")(rec, (x,), out)
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out

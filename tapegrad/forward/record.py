@@ -12,8 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..creation import tensor
 from ..dtypes import result_type, scalar_result_type
-from ..graph import ACTIVE as SAVED_HOOKS
-from ..graph import pack_saved
+from ..registry import SAVED_HOOKS, upper
 from ..ops import NO_SAVE
 from ..structure import local_sig
 from ..tape import OTHER_THREAD, TLS, Record
@@ -71,7 +70,7 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
     out._tape = tape
     rec.h = structural_hash(rec, tape.records)
     if SAVED_HOOKS:  # torch.autograd.graph.saved_tensors_hooks is active somewhere
-        pack_saved(rec, inputs, out)
+        upper("pack_saved")(rec, inputs, out)
     if TLS.s.anomaly:
         rec.where = "".join(traceback.format_stack()[:-2])
     return out

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import threads
 from ..envvars import env_flag, env_int
+from ..registry import provide
 from ..engine import Backward
 from ..ops import NP
 from ..tape import TLS, format_listing
@@ -344,3 +345,7 @@ def clear_plans() -> None:
     _graphs.clear()
     _by_hash.clear()
     _last_key[0] = None
+
+
+provide("find_by_hash", find_by_hash)
+provide("run_jit", run_jit)
