@@ -120,6 +120,7 @@ _BINARY = {name: _make_binary(name) for name in ("add", "sub", "mul", "div", "po
 
 
 def binary(opname: str, x, y, name: str | None = None):
+    """Runs the binary elementwise op ``opname`` of the op table (recorded as ``name``)."""
     return _BINARY[opname](x, y, name)
 
 
@@ -188,27 +189,34 @@ _UNARY = {name: _make_unary(name) for name, op in OPS.items() if op.elementwise 
 
 
 def unary(opname: str, x, params: tuple = (), name: str | None = None):
+    """Runs the unary elementwise op ``opname`` of the op table, with static ``params``."""
     return _UNARY[opname](x, params, name)
 
 
 # ---- elementwise ---------------------------------------------------------------------------
 def add(input, other, *, alpha=1):
+    """``input + alpha * other``, elementwise, with broadcasting and type promotion."""
     if alpha != 1:
         other = mul(other, alpha)
     return binary("add", input, other)
 
 
 def sub(input, other, *, alpha=1):
+    """``input - alpha * other``, elementwise, with broadcasting and type promotion."""
     if alpha != 1:
         other = mul(other, alpha)
     return binary("sub", input, other)
 
 
 def mul(input, other):
+    """``input * other``, elementwise, with broadcasting and type promotion."""
     return binary("mul", input, other)
 
 
 def div(input, other, *, rounding_mode=None):
+    """``input / other``, elementwise (true division: integers give a float).
+    ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient (no gradient), keeping the
+    promoted dtype."""
     if rounding_mode is not None:
         with _no_grad():
             q = binary("div", input, other)
@@ -223,6 +231,8 @@ def div(input, other, *, rounding_mode=None):
 
 
 def pow(input, exponent):
+    """``input ** exponent``, elementwise; either may be a tensor or a number. Integers to negative
+    integer powers raise, as in PyTorch."""
     if isinstance(input, Tensor):
         name = "PowBackward1" if isinstance(exponent, Tensor) else "PowBackward0"
         if (not isinstance(exponent, Tensor) and input.dtype.np.kind in "iub"
@@ -234,18 +244,25 @@ def pow(input, exponent):
 
 
 def neg(input):
+    """``-input``, elementwise."""
     return unary("neg", input)
 
 
 def maximum(input, other):
+    """The elementwise maximum of two tensors (broadcast); the gradient is split evenly where they
+    are equal."""
     return binary("maximum", input, other)
 
 
 def minimum(input, other):
+    """The elementwise minimum of two tensors (broadcast); the gradient is split evenly where they
+    are equal."""
     return binary("minimum", input, other)
 
 
 def clamp(input, min=None, max=None):
+    """Clamps every element into ``[min, max]`` (either bound may be None, not both; bounds may be
+    tensors)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -264,6 +281,8 @@ clip = clamp
 
 
 def where(condition, input=None, other=None):
+    """``input`` where ``condition`` is True, ``other`` elsewhere (broadcast). With only
+    ``condition``, the indices of its nonzero elements, as a tuple (``nonzero(as_tuple=True)``)."""
     if input is None and other is None:
         return tuple(Tensor._make(i) for i in np.nonzero(as_tensor_arg(condition)._data))
     cond = as_tensor_arg(condition)._data
@@ -285,44 +304,48 @@ def where(condition, input=None, other=None):
 
 
 def leaky_relu(input, negative_slope=0.01):
+    """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
     return unary("leaky_relu", input, (negative_slope,))
 
 
-def _public_unary(opname: str):
+def _public_unary(opname: str, doc: str):
     fn = _UNARY[opname]
 
     def f(input):
         return fn(input)
     f.__name__ = opname
-    f.__doc__ = f"Elementwise {opname}; its derivative is ``{OPS[opname].grads[0]}``."
+    f.__doc__ = f"{doc}\n\nIts derivative (the op table's rule) is ``{OPS[opname].grads[0]}``."
     return f
 
 
-abs = _public_unary("abs")
-exp = _public_unary("exp")
-log = _public_unary("log")
-log1p = _public_unary("log1p")
-expm1 = _public_unary("expm1")
-sqrt = _public_unary("sqrt")
-rsqrt = _public_unary("rsqrt")
-sin = _public_unary("sin")
-cos = _public_unary("cos")
-tan = _public_unary("tan")
-tanh = _public_unary("tanh")
-sigmoid = _public_unary("sigmoid")
-relu = _public_unary("relu")
-square = _public_unary("square")
-reciprocal = _public_unary("reciprocal")
-sign = _public_unary("sign")
+abs = _public_unary("abs", "The absolute value of each element.")
+exp = _public_unary("exp", "e to the power of each element.")
+log = _public_unary("log", "The natural logarithm of each element.")
+log1p = _public_unary("log1p", "``log(1 + x)``, accurate for small x.")
+expm1 = _public_unary("expm1", "``exp(x) - 1``, accurate for small x.")
+sqrt = _public_unary("sqrt", "The square root of each element.")
+rsqrt = _public_unary("rsqrt", "The reciprocal of the square root of each element.")
+sin = _public_unary("sin", "The sine of each element (radians).")
+cos = _public_unary("cos", "The cosine of each element (radians).")
+tan = _public_unary("tan", "The tangent of each element (radians).")
+tanh = _public_unary("tanh", "The hyperbolic tangent of each element.")
+sigmoid = _public_unary("sigmoid", "The logistic sigmoid ``1 / (1 + exp(-x))`` of each element.")
+relu = _public_unary("relu", "``max(x, 0)`` for each element.")
+square = _public_unary("square", "The square of each element.")
+reciprocal = _public_unary("reciprocal", "``1 / x`` for each element.")
+sign = _public_unary("sign", "-1, 0 or 1: the sign of each element.")
 absolute = abs
 
 
 def clone(input):
+    """A copy of ``input`` with its own data; the gradient flows back to ``input``."""
     x = as_tensor_arg(input)
     return unary("copy", x)
 
 
 def to_dtype(x: Tensor, dt, copy: bool = False) -> Tensor:
+    """``x`` converted to dtype ``dt`` (itself if it already has it, unless ``copy``);
+    differentiable between floating dtypes."""
     dt = dtypes.to_dtype(dt)
     if dt.np == x._data.dtype:
         return clone(x) if copy else x
@@ -334,14 +357,17 @@ def to_dtype(x: Tensor, dt, copy: bool = False) -> Tensor:
 
 
 def floor(input):
+    """The largest integer not greater than each element (same dtype); zero gradient."""
     return unary("floor", input)
 
 
 def ceil(input):
+    """The smallest integer not less than each element (same dtype); zero gradient."""
     return unary("ceil", input)
 
 
 def round(input):
+    """Rounds each element to the nearest integer, halves to even (same dtype); zero gradient."""
     return unary("round", input)
 
 
@@ -349,11 +375,21 @@ negative = neg
 
 
 # ---- atan and atan2 ----------------------------------------------------------------------
-atan = _public_unary("atan")
+atan = _public_unary("atan", "The arctangent of each element, in radians.")
 
 
 def atan2(input, other):
+    """Elementwise ``atan(input / other)`` in the right quadrant, in radians."""
     return binary("atan2", input, other)
 
 
 arctan, arctan2 = atan, atan2
+
+
+# The recording closures in _UNARY are Tensor's methods (``x.exp()``, see methods.bind): they
+# share the public functions' docstrings.
+for _name, _fn in _UNARY.items():
+    if _name in globals() and callable(globals()[_name]):
+        _fn.__doc__ = globals()[_name].__doc__
+    else:
+        _fn.__doc__ = f"Elementwise ``{_name}`` (the op table's unary op)."

@@ -91,12 +91,15 @@ def index_put(x: Tensor, index, value) -> Tensor:
 
 
 def index_select(input, dim, index):
+    """The entries of ``input`` at the positions ``index`` (a 1-D integer tensor) along ``dim``; a
+    copy, not a view."""
     x = as_tensor_arg(input)
     d = _dim(dim, x.ndim)
     return getitem(x, (slice(None),) * d + (as_tensor_arg(index),))
 
 
 def masked_fill(input, mask, value):
+    """``input`` with ``value`` wherever the bool tensor ``mask`` (broadcast) is True."""
     return where(as_tensor_arg(mask), value, input)
 
 

@@ -25,6 +25,8 @@ def _join_operands(tensors, what):
 
 
 def cat(tensors, dim=0, **kwargs):
+    """Concatenates tensors along an existing dimension ``dim`` (``axis=`` is accepted too); dtypes
+    promote, and 1-D empty tensors are skipped as in PyTorch."""
     if "axis" in kwargs:
         dim = kwargs.pop("axis")
     tensors, arrays = _join_operands(tensors, "cat")
@@ -54,6 +56,7 @@ concatenate = concat = cat
 
 
 def stack(tensors, dim=0):
+    """Joins tensors of equal shape along a new dimension ``dim``."""
     tensors, arrays = _join_operands(tensors, "stack")
     for i, a in enumerate(arrays[1:], 1):
         if a.shape != arrays[0].shape:
@@ -79,6 +82,8 @@ def _split_at(x: Tensor, sizes, d: int, name: str):
 
 
 def split(tensor, split_size_or_sections, dim=0):
+    """Splits a tensor into views along ``dim``: pieces of ``split_size_or_sections`` elements (the
+    last may be smaller), or of the sizes in a list. Returns a tuple."""
     x = as_tensor_arg(tensor)
     d = _dim(dim, x.ndim)
     n = x.shape[d]
@@ -97,6 +102,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    """Splits a tensor into at most ``chunks`` pieces of equal size (the last may be smaller) along
+    ``dim``. Returns a tuple."""
     x = as_tensor_arg(input)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -106,6 +113,7 @@ def chunk(input, chunks, dim=0):
 
 
 def unbind(input, dim=0):
+    """Removes dimension ``dim``: a tuple of the slices along it."""
     x = as_tensor_arg(input)
     d = _dim(dim, x.ndim)
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))

@@ -66,6 +66,7 @@ def _matmul(input, other, name=None):
 
 
 def mm(input, mat2):
+    """Matrix product of two 2-D tensors."""
     x, y = as_tensor_arg(input), as_tensor_arg(mat2)
     if x.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -75,6 +76,7 @@ def mm(input, mat2):
 
 
 def mv(input, vec):
+    """Product of a matrix (2-D) and a vector (1-D)."""
     x, y = as_tensor_arg(input), as_tensor_arg(vec)
     if x.ndim != 2 or y.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {y.ndim}, {x.ndim}, {y.ndim}")
@@ -82,6 +84,7 @@ def mv(input, vec):
 
 
 def dot(input, other):
+    """Inner product of two 1-D tensors."""
     x, y = as_tensor_arg(input), as_tensor_arg(other)
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
@@ -89,6 +92,7 @@ def dot(input, other):
 
 
 def outer(input, vec2):
+    """Outer product of two 1-D tensors: ``out[i, j] = input[i] * vec2[j]``."""
     x, y = as_tensor_arg(input), as_tensor_arg(vec2)
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"outer: expected 1D tensors, but got {x.ndim}D and {y.ndim}D")
@@ -99,6 +103,7 @@ ger = outer
 
 
 def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors with the same batch size (no broadcasting)."""
     x, y = as_tensor_arg(input), as_tensor_arg(mat2)
     if x.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -128,6 +133,7 @@ def _singular(what: str) -> RuntimeError:
 
 
 def inv(A) -> Tensor:
+    """The inverse of a square matrix (or batch of them); raises for a singular matrix."""
     x = as_tensor_arg(A)
     _square(x, "inv")
     try:
@@ -140,6 +146,7 @@ def inv(A) -> Tensor:
 
 
 def det(A) -> Tensor:
+    """The determinant of a square matrix (or batch of them)."""
     x = as_tensor_arg(A)
     _square(x, "det")
     data = np.asarray(np.linalg.det(x._data), dtype=x._data.dtype)
@@ -172,6 +179,8 @@ def solve(A, B, *, left=True) -> Tensor:
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """The vector ``ord``-norm over ``dim`` (all elements by default), as torch.linalg.vector_norm.
+    """
     return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
@@ -218,6 +227,8 @@ def _record(spec: str, xs: list) -> Tensor:
 
 
 def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, as torch.einsum: ``einsum('ij,jk->ik', a, b)``; ``...`` and the implicit
+    output are supported. More than two operands are contracted left to right, pairwise."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     xs = [as_tensor_arg(x) for x in operands]
@@ -269,6 +280,7 @@ def tensordot(a, b, dims=2) -> Tensor:
 
 
 def trace(input) -> Tensor:
+    """The sum of the diagonal of a 2-D tensor."""
     x = as_tensor_arg(input)
     if x.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim " f"{x.ndim}")

@@ -36,6 +36,9 @@ def _reduction(opname, name_all, name_dim, x, dims, keepdim, data, arrays_a=None
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    """Sum of the elements, over all of them or over ``dim`` (an int or a tuple); ``keepdim`` keeps
+    the reduced dimensions as size 1. Integer and bool inputs sum to int64. numpy's
+    ``axis``/``keepdims`` are accepted."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     if dtype is not None:
@@ -48,6 +51,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    """Mean of the elements, over all of them or over ``dim``; the input must be floating point (or
+    ``dtype`` given)."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     if dtype is not None:
@@ -85,11 +90,15 @@ def _spread(opname, name, np_fn, input, dim, unbiased, keepdim, correction, kwar
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """Variance over ``dim`` (all elements by default), with ``correction`` (default 1, Bessel's);
+    ``unbiased=False`` means ``correction=0``."""
     return _spread("var", "VarBackward0", np.var, input, dim, unbiased, keepdim, correction,
                    kwargs)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """Standard deviation over ``dim`` (all elements by default), with ``correction`` (default 1);
+    ``unbiased=False`` means ``correction=0``."""
     return _spread("std", "StdBackward0", np.std, input, dim, unbiased, keepdim, correction,
                    kwargs)
 
@@ -127,14 +136,20 @@ def _extreme(which: str, input, dim=None, keepdim=False, **kwargs):
 
 
 def max(input, dim=None, keepdim=False, **kwargs):
+    """The largest element. With ``dim``, returns values and indices as ``return_types.max``; with
+    a tensor as second argument, ``maximum``."""
     return _extreme("max", input, dim, keepdim, **kwargs)
 
 
 def min(input, dim=None, keepdim=False, **kwargs):
+    """The smallest element. With ``dim``, returns values and indices as ``return_types.min``; with
+    a tensor as second argument, ``minimum``."""
     return _extreme("min", input, dim, keepdim, **kwargs)
 
 
 def amax(input, dim=(), keepdim=False, **kwargs):
+    """The maximum over ``dim`` (all dimensions by default); the gradient is shared evenly between
+    equal maxima."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     dims = _dims(dim, x.ndim)
@@ -143,6 +158,8 @@ def amax(input, dim=(), keepdim=False, **kwargs):
 
 
 def amin(input, dim=(), keepdim=False, **kwargs):
+    """The minimum over ``dim`` (all dimensions by default); the gradient is shared evenly between
+    equal minima."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     dims = _dims(dim, x.ndim)
@@ -151,6 +168,7 @@ def amin(input, dim=(), keepdim=False, **kwargs):
 
 
 def argmax(input, dim=None, keepdim=False, **kwargs):
+    """The index of the largest element: of the flattened tensor, or along ``dim``; int64."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     if dim is None:
@@ -160,6 +178,7 @@ def argmax(input, dim=None, keepdim=False, **kwargs):
 
 
 def argmin(input, dim=None, keepdim=False, **kwargs):
+    """The index of the smallest element: of the flattened tensor, or along ``dim``; int64."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     if dim is None:
@@ -169,6 +188,7 @@ def argmin(input, dim=None, keepdim=False, **kwargs):
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    """Product of the elements, over all of them or over ``dim``; integer inputs give int64."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     if dtype is not None:
@@ -180,6 +200,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, **kwargs):
+    """The vector p-norm over ``dim`` (all elements by default): ``p`` 2 (also ``'fro'``), 1, inf
+    or any other number. Matrix norms are not supported."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     if dtype is not None:
@@ -207,6 +229,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, **kwargs):
 
 
 def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``; integer inputs give int64."""
     x = as_tensor_arg(input)
     if dtype is not None:
         x = to_dtype(x, dtype)
@@ -219,6 +242,7 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum)."""
     x = as_tensor_arg(input)
     if not x.dtype.is_floating_point:
         x = to_dtype(x, dtypes.get_default_dtype())
@@ -246,6 +270,8 @@ def _softmax_dim(dim, ndim):
 
 
 def softmax(input, dim=None, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably. Without ``dim``, PyTorch's
+    deprecated implicit choice, with its warning."""
     x = as_tensor_arg(input)
     if dtype is not None:
         x = to_dtype(x, dtype)
@@ -259,6 +285,7 @@ def softmax(input, dim=None, dtype=None):
 
 
 def log_softmax(input, dim=None, dtype=None):
+    """``log(softmax(x))`` along ``dim``, computed stably."""
     x = as_tensor_arg(input)
     if dtype is not None:
         x = to_dtype(x, dtype)
@@ -273,6 +300,7 @@ def log_softmax(input, dim=None, dtype=None):
 
 # ---- products along a dimension ------------------------------------------------------------
 def cumprod(input, dim, *, dtype=None) -> Tensor:
+    """Cumulative product along ``dim``; integer inputs give int64."""
     x = as_tensor_arg(input)
     if dtype is not None:
         x = to_dtype(x, dtype)

@@ -49,6 +49,9 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 
 def view(input, *shape):
+    """A tensor with the same data and a new shape (one size may be -1); the data is shared, so it
+    fails, as in PyTorch, where the strides cannot express the new shape. ``view(dtype)``
+    converts instead of reinterpreting the bits."""
     x = as_tensor_arg(input)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
         return to_dtype(x, shape[0])  # x.view(dtype): reinterpretation is not supported
@@ -64,6 +67,8 @@ def view(input, *shape):
 
 
 def reshape(input, *shape):
+    """The same elements in a new shape (one size may be -1): a view when the strides allow it, a
+    copy otherwise."""
     x = as_tensor_arg(input)
     shape = _infer_shape(_shape_arg(shape), x._data.size)
     data = x._data.reshape(shape)
@@ -73,6 +78,7 @@ def reshape(input, *shape):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Merges dimensions ``start_dim`` to ``end_dim`` into one; a 0-d tensor becomes 1-D."""
     x = as_tensor_arg(input)
     if x.ndim == 0:
         return reshape(x, 1)
@@ -86,6 +92,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def squeeze(input, dim=None):
+    """Removes dimensions of size 1: all of them, or those among ``dim`` (an int or a tuple)."""
     x = as_tensor_arg(input)
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
@@ -99,6 +106,7 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
+    """Inserts a dimension of size 1 at position ``dim``."""
     x = as_tensor_arg(input)
     d = _dim(dim, x.ndim + 1)
     shape = x.shape[:d] + (1,) + x.shape[d:]
@@ -108,6 +116,7 @@ def unsqueeze(input, dim):
 
 
 def permute(input, *dims):
+    """A view with the dimensions in the order ``dims``."""
     x = as_tensor_arg(input)
     axes = tuple(_dim(d, x.ndim) for d in _shape_arg(dims)) if x.ndim else ()
     if len(axes) != x.ndim or len(set(axes)) != len(axes):
@@ -124,6 +133,7 @@ def _permute(x, axes, name):
 
 
 def transpose(input, dim0, dim1):
+    """A view with dimensions ``dim0`` and ``dim1`` swapped."""
     x = as_tensor_arg(input)
     if x.ndim == 0:
         return x
@@ -137,6 +147,7 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
+    """Transposes a tensor of at most 2 dimensions (0-D and 1-D tensors are returned as is)."""
     x = as_tensor_arg(input)
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
@@ -146,6 +157,8 @@ def t(input):
 
 
 def expand(input, *sizes):
+    """A broadcast view with the given ``sizes`` (-1 keeps a size); only dimensions of size 1 grow,
+    and new dimensions are added in front. No data is copied."""
     x = as_tensor_arg(input)
     sizes = _shape_arg(sizes)
     if len(sizes) < x.ndim:
@@ -173,14 +186,17 @@ def expand(input, *sizes):
 
 
 def expand_as(input, other):
+    """``input.expand(other.shape)``."""
     return expand(input, as_tensor_arg(other).shape)
 
 
 def broadcast_to(input, size):
+    """``input`` broadcast to ``size`` (``expand``)."""
     return expand(input, tuple(size))
 
 
 def broadcast_tensors(*tensors):
+    """The tensors broadcast to their common shape, as a tuple."""
     shape = np.broadcast_shapes(*(as_tensor_arg(t).shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
@@ -197,6 +213,7 @@ def _dims_tuple(dims, ndim: int) -> tuple:
 
 
 def flip(input, dims) -> Tensor:
+    """Reverses the order of the elements along the dimensions ``dims`` (a copy)."""
     x = as_tensor_arg(input)
     d = _dims_tuple(dims, x.ndim) if x.ndim else ()
     data = np.flip(x._data, d).copy() if d else x._data.copy()
@@ -206,6 +223,8 @@ def flip(input, dims) -> Tensor:
 
 
 def roll(input, shifts, dims=None) -> Tensor:
+    """Rolls the elements along ``dims`` by ``shifts``; elements shifted past the end reappear at
+    the start. Without ``dims`` the flattened tensor is rolled."""
     x = as_tensor_arg(input)
     shifts = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(map(int, shifts))
     if dims is None:
@@ -226,6 +245,8 @@ def roll(input, shifts, dims=None) -> Tensor:
 
 
 def movedim(input, source, destination) -> Tensor:
+    """Moves dimension(s) ``source`` to position(s) ``destination``; the others keep their order.
+    """
     x = as_tensor_arg(input)
     src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
     dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
@@ -247,6 +268,8 @@ moveaxis = movedim
 
 
 def tile(input, dims) -> Tensor:
+    """Repeats the tensor ``dims[i]`` times along dimension i; a short ``dims`` is padded with 1s
+    in front."""
     x = as_tensor_arg(input)
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     dims = (1,) * (x.ndim - len(dims)) + tuple(int(d) for d in dims)
@@ -254,6 +277,8 @@ def tile(input, dims) -> Tensor:
 
 
 def repeat_interleave(input, repeats, dim=None) -> Tensor:
+    """Repeats each element ``repeats`` times (an int or one count per element) along ``dim``;
+    without ``dim`` the flattened tensor."""
     x = as_tensor_arg(input)
     if dim is None:
         x, d = reshape(x, -1), 0

@@ -21,6 +21,8 @@ def _order(a: np.ndarray, d: int, descending: bool, stable: bool) -> np.ndarray:
 
 
 def sort(input, dim=-1, descending=False, stable=False):
+    """Sorts ``input`` along ``dim``; returns ``return_types.sort(values, indices)``.
+    ``descending`` reverses the order; ``stable`` keeps equal elements in their order."""
     x = as_tensor_arg(input)
     if x.ndim == 0:
         values = clone(x) if _wants_grad(x) else Tensor._make(x._data.copy())
@@ -39,6 +41,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
+    """The indices that sort ``input`` along ``dim`` (``sort(...).indices``), as int64."""
     x = as_tensor_arg(input)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), np.int64))
