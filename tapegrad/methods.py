@@ -10,18 +10,22 @@ from .tensor import Tensor, device
 
 
 def _all(input, dim=None, keepdim=False):
+    """True if every element is nonzero: over all elements, or along ``dim`` (a bool tensor)."""
     x = F.as_tensor_arg(input)
     axis = None if dim is None else F._dims(dim, x.ndim)
     return Tensor._make(np.asarray(np.all(x._data, axis=axis, keepdims=keepdim)))
 
 
 def _any(input, dim=None, keepdim=False):
+    """True if any element is nonzero: over all elements, or along ``dim`` (a bool tensor)."""
     x = F.as_tensor_arg(input)
     axis = None if dim is None else F._dims(dim, x.ndim)
     return Tensor._make(np.asarray(np.any(x._data, axis=axis, keepdims=keepdim)))
 
 
 def _to(self, *args, **kwargs):
+    """This tensor converted to a dtype (given, or another tensor's); devices other than the CPU
+    are refused. Returns ``self`` when nothing changes, unless ``copy=True``."""
     dt = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     for a in args:
@@ -39,6 +43,8 @@ def _to(self, *args, **kwargs):
 
 
 def _type(self, dtype=None, non_blocking=False):
+    """Without ``dtype``, the type name (``'tapegrad.FloatTensor'``); with a dtype or a type name
+    (``'torch.DoubleTensor'``), this tensor converted to it."""
     if dtype is None:
         return f"tapegrad.{F._type_name(self.dtype)}Tensor"
     if isinstance(dtype, str):
@@ -52,6 +58,7 @@ def _inplace_method(fn):
     def method(self, *args, **kwargs):
         return F.inplace(self, lambda s: fn(s, *args, **kwargs))
     method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place version of ``{fn.__name__}``: writes the result into ``self``."
     return method
 
 
@@ -91,10 +98,15 @@ def _setitem(self, index, value):
 def _new(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False):
         return fn(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    method.__name__ = "new_" + fn.__name__
+    method.__doc__ = (f"A new tensor of ``size`` filled as ``{fn.__name__}`` does, with this "
+                      f"tensor's dtype unless ``dtype`` is given.")
     return method
 
 
 def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A new tensor of ``size`` filled with ``fill_value``, with this tensor's dtype unless
+    ``dtype`` is given."""
     from .creation import full
     return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
@@ -102,6 +114,61 @@ def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fal
 def _new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
     """A new tensor from ``data`` with this tensor's dtype unless ``dtype`` is given."""
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _zero_(self):
+    """Fills ``self`` with zeros, in place."""
+    return F.inplace(self, lambda x: F._fill_like(x, 0, "ZeroBackward0"))
+
+
+def _fill_(self, value):
+    """Fills ``self`` with ``value``, in place."""
+    return F.inplace(self, lambda x: F._fill_like(x, value, "FillBackward0"))
+
+
+def _copy_(self, src, non_blocking=False):
+    """Copies the elements of ``src`` (broadcast, converted to this dtype) into ``self``."""
+    return F.inplace(self, lambda x: F._fill_like(x, F.as_tensor_arg(src), "CopyBackwards"))
+
+
+def _where(self, condition, other):
+    """``self`` where ``condition`` is True, ``other`` elsewhere: ``where(condition, self,
+    other)``."""
+    return F.where(condition, self, other)
+
+
+def _view_as(self, other):
+    """``self.view(other.shape)``."""
+    return F.view(self, other.shape)
+
+
+def _reshape_as(self, other):
+    """``self.reshape(other.shape)``."""
+    return F.reshape(self, other.shape)
+
+
+def _converter(dt, name: str):
+    def method(self):
+        return F.to_dtype(self, dt)
+    method.__name__ = name
+    method.__doc__ = f"``self.to({dt})``: this tensor as {dt} (itself if it already is)."
+    return method
+
+
+def _contiguous(self):
+    """``self`` if its data is C-contiguous, else a contiguous copy."""
+    return self if self._data.flags.c_contiguous else F.clone(self)
+
+
+def _T(self):
+    """The tensor with its dimensions reversed (``permute(n-1, ..., 0)``)."""
+    return F._permute(self, tuple(range(self.ndim))[::-1], "PermuteBackward0") \
+        if self.ndim >= 2 else self
+
+
+def _mT(self):
+    """The tensor with its last two dimensions swapped (a batch of transposed matrices)."""
+    return F.transpose(self, -2, -1)
 
 
 def bind() -> None:
@@ -146,10 +213,9 @@ def bind() -> None:
     T.__ipow__ = T.pow_ = _inplace_method(F.pow)
     T.clamp_ = T.clip_ = _inplace_method(F.clamp)
     T.masked_fill_ = _inplace_method(F.masked_fill)
-    T.zero_ = lambda s: F.inplace(s, lambda x: F._fill_like(x, 0, "ZeroBackward0"))
-    T.fill_ = lambda s, v: F.inplace(s, lambda x: F._fill_like(x, v, "FillBackward0"))
-    T.copy_ = lambda s, src, non_blocking=False: F.inplace(
-        s, lambda x: F._fill_like(x, F.as_tensor_arg(src), "CopyBackwards"))
+    T.zero_ = _zero_
+    T.fill_ = _fill_
+    T.copy_ = _copy_
     # functions that are also methods
     for name in ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "clamp", "clip",
                  "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
@@ -172,25 +238,24 @@ def bind() -> None:
                  "reciprocal", "square", "sign", "log1p", "expm1", "rsqrt", "tan", "floor",
                  "ceil", "round"):
         setattr(T, name + "_", _inplace_method(getattr(F, name)))
-    T.where = lambda s, condition, other: F.where(condition, s, other)
+    T.where = _where
     T.all = _all
     T.any = _any
     T.repeat = F.repeat
     T.new_tensor = _new_tensor
-    T.view_as = lambda s, other: F.view(s, other.shape)
-    T.reshape_as = lambda s, other: F.reshape(s, other.shape)
+    T.view_as = _view_as
+    T.reshape_as = _reshape_as
     T.to = _to
     T.type = _type
-    T.float = lambda s: F.to_dtype(s, dtypes.float32)
-    T.double = lambda s: F.to_dtype(s, dtypes.float64)
-    T.half = lambda s: F.to_dtype(s, dtypes.float16)
-    T.long = lambda s: F.to_dtype(s, dtypes.int64)
-    T.int = lambda s: F.to_dtype(s, dtypes.int32)
-    T.bool = lambda s: F.to_dtype(s, dtypes.bool_)
-    T.contiguous = lambda s: s if s._data.flags.c_contiguous else F.clone(s)
-    T.T = property(lambda s: F._permute(s, tuple(range(s.ndim))[::-1], "PermuteBackward0")
-                   if s.ndim >= 2 else s)
-    T.mT = property(lambda s: F.transpose(s, -2, -1))
+    T.float = _converter(dtypes.float32, "float")
+    T.double = _converter(dtypes.float64, "double")
+    T.half = _converter(dtypes.float16, "half")
+    T.long = _converter(dtypes.int64, "long")
+    T.int = _converter(dtypes.int32, "int")
+    T.bool = _converter(dtypes.bool_, "bool")
+    T.contiguous = _contiguous
+    T.T = property(_T)
+    T.mT = property(_mT)
     T.new_zeros = _new(creation.zeros)
     T.new_ones = _new(creation.ones)
     T.new_empty = _new(creation.empty)
