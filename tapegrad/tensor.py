@@ -46,6 +46,11 @@ CPU = device("cpu")
 
 
 class Tensor:
+    """A multi-dimensional array of one dtype, on the CPU, that records the operations applied to
+    it on the tape when it requires grad.
+
+    Create tensors with ``tapegrad.tensor``, ``zeros``, ``randn``...; the constructor
+    ``Tensor(...)`` is PyTorch's legacy one (see ``__init__``)."""
     # Every op makes a tensor, so only the fields every tensor uses are slots; the rest are
     # class-level defaults, stored per instance (in __dict__) only when set.
     __slots__ = ("_data", "_slot", "_tape", "_rg", "_vc", "__dict__", "__weakref__")
@@ -98,6 +103,7 @@ class Tensor:
     # ---- autograd attributes -----------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward."""
         return self._rg
 
     @requires_grad.setter
@@ -105,6 +111,8 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Sets ``requires_grad`` in place and returns ``self``; only leaves can be switched off,
+        and only floating tensors can require grad."""
         requires_grad = bool(requires_grad)
         if self._slot is not None and not requires_grad:
             raise RuntimeError(
@@ -119,10 +127,14 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor not computed by a recorded op (made by the user, or not requiring
+        grad)."""
         return self._slot is None
 
     @property
     def grad(self) -> "Tensor | None":
+        """The gradient accumulated by ``backward`` (None until then). Reading it on a non-leaf
+        that does not retain grad warns, as in PyTorch."""
         if self._slot is not None and self._grad is None and not self.retains_grad:
             import warnings
             warnings.warn(
@@ -146,6 +158,7 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        """The backward node that made this tensor (``MulBackward0``...), or None for a leaf."""
         if self._slot is None:
             return None
         records = self._tape.records
@@ -153,12 +166,14 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True if ``retain_grad()`` was called on this non-leaf tensor."""
         if self._slot is None:
             return False
         rec = self._tape.records.get(self._slot)
         return rec is not None and rec.retain is not None
 
     def retain_grad(self) -> None:
+        """Makes this non-leaf tensor keep its ``.grad`` after ``backward``."""
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._slot is not None:
@@ -186,14 +201,25 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Computes the gradient of this tensor with respect to the graph's leaves and accumulates
+        it into their ``.grad``.
+
+        ``gradient`` is required unless the tensor has one element. ``retain_graph`` keeps the tape
+        for a second backward (default: ``create_graph``); ``create_graph`` records the backward so
+        the gradients can be differentiated again; ``inputs`` limits accumulation to those tensors.
+        """
         upper("backward")(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
+        """A tensor sharing this one's data (and version counter) that is not on the tape and does
+        not require grad."""
         t = Tensor._make(self._data)
         t._vc = self._vc  # PyTorch: a detached tensor shares the version counter
         return t
 
     def detach_(self) -> "Tensor":
+        """Detaches this tensor from the tape in place (not for views of tensors that require
+        grad)."""
         if self._base is not None and self._base._rg:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         if self._slot is not None:
@@ -208,6 +234,8 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
+        """A tensor sharing this one's data but not on the tape; assigning replaces the data
+        without recording anything."""
         return Tensor._make(self._data)
 
     @data.setter
@@ -217,58 +245,73 @@ class Tensor:
     # ---- attributes --------------------------------------------------------------------
     @property
     def dtype(self) -> dtypes.dtype:
+        """The element type (``tapegrad.float32``...)."""
         return dtypes.from_numpy_dtype(self._data.dtype)
 
     @property
     def shape(self) -> "Size":
+        """The shape, as a ``Size`` (a tuple)."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """The shape as a ``Size``, or the size of dimension ``dim``."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_dim(dim, self._data.ndim)]
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     ndim = property(dim)
 
     def ndimension(self) -> int:
+        """The number of dimensions (an alias of ``dim()``)."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return self._data.size
 
     nelement = numel
 
     def element_size(self) -> int:
+        """The size of one element in bytes."""
         return self._data.itemsize
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating-point type."""
         return self._data.dtype.kind == "f"
 
     def is_contiguous(self) -> bool:
+        """True if the data is laid out C-contiguously in memory."""
         return self._data.flags.c_contiguous
 
     def stride(self, dim: int | None = None):
+        """The strides in elements (not bytes): all of them, or that of dimension ``dim``."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_dim(dim, self._data.ndim)]
 
     def data_ptr(self) -> int:
+        """The address of the first element of the data."""
         return self._data.__array_interface__["data"][0]
 
     @property
     def device(self) -> device:
+        """``device('cpu')``: the only device."""
         return CPU
 
     is_cuda = False
 
     @property
     def itemsize(self) -> int:
+        """The size of one element in bytes."""
         return self._data.itemsize
 
     # ---- interop -------------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a numpy array, shared, not copied. Refused for a tensor that requires grad
+        unless ``force=True`` (use ``detach().numpy()``)."""
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
@@ -285,12 +328,14 @@ class Tensor:
         return np.array(self._data, copy=True) if copy else self._data
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The data as (nested) Python lists of Python numbers."""
         return self._data.tolist()
 
     def __float__(self) -> float:
@@ -348,9 +393,11 @@ class Tensor:
         return t
 
     def cpu(self) -> "Tensor":
+        """``self``: tensors are always on the CPU."""
         return self
 
     def cuda(self, *args, **kwargs) -> "Tensor":
+        """Raises: tapegrad runs on the CPU only."""
         raise RuntimeError("tapegrad runs on the CPU only; CUDA is not available")
 
 
