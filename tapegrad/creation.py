@@ -79,21 +79,28 @@ def _check_device(device) -> None:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros of shape ``size`` (sizes as arguments or one sequence), in the default
+    dtype unless ``dtype`` is given."""
     _check_device(device)
     return _finish(np.zeros(_size(size), _dt(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones of shape ``size``, in the default dtype unless ``dtype`` is given."""
     _check_device(device)
     return _finish(np.ones(_size(size), _dt(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of shape ``size``, in the default dtype unless ``dtype`` is given.
+    """
     _check_device(device)
     return _finish(np.empty(_size(size), _dt(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value``; the dtype is inferred from the value
+    (bool, int64 or the default float) unless given."""
     _check_device(device)
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value)
@@ -105,6 +112,8 @@ def _like(fn):
         x = input if isinstance(input, Tensor) else tensor(input)
         return fn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, **kwargs)
     like.__name__ = fn.__name__ + "_like"
+    like.__doc__ = (f"``{fn.__name__}`` with the shape of ``input``, and its dtype unless "
+                    f"``dtype`` is given.")
     return like
 
 
@@ -114,21 +123,28 @@ empty_like = _like(empty)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``full`` with the shape of ``input``, and its dtype unless ``dtype`` is given."""
     x = input if isinstance(input, Tensor) else tensor(input)
     return full(x.shape, fill_value, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform random numbers in [0, 1) of shape ``size``, from tapegrad's generator (``generator``
+    is accepted and ignored)."""
     _check_device(device)
     return _finish(_rng.random(_size(size)).astype(_dt(dtype)), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Standard normal random numbers of shape ``size``, from tapegrad's generator (``generator``
+    is accepted and ignored)."""
     _check_device(device)
     return _finish(_rng.standard_normal(_size(size)).astype(_dt(dtype)), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Random integers in [low, high) of shape ``size`` (``randint(high, size)`` starts at 0);
+    int64 unless ``dtype`` is given."""
     _check_device(device)
     if high is None:
         low, high = 0, low
@@ -142,18 +158,23 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
 
 
 def rand_like(input, dtype=None, **kwargs) -> Tensor:
+    """``rand`` with the shape of ``input``, and its dtype unless ``dtype`` is given."""
     return rand(input.shape, dtype=dtype or input.dtype, **kwargs)
 
 
 def randn_like(input, dtype=None, **kwargs) -> Tensor:
+    """``randn`` with the shape of ``input``, and its dtype unless ``dtype`` is given."""
     return randn(input.shape, dtype=dtype or input.dtype, **kwargs)
 
 
 def randperm(n, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1``; int64 unless ``dtype`` is given."""
     return _finish(_rng.permutation(n).astype(_dt(dtype, dtypes.int64)), requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, **kwargs) -> Tensor:
+    """Normal random numbers with ``mean`` and ``std`` (numbers or tensors, broadcast; ``size``
+    when both are numbers), in the default dtype. Not differentiable."""
     if size is None:
         size = np.broadcast_shapes(np.shape(getattr(mean, "_data", mean)),
                                    np.shape(getattr(std, "_data", std)))
@@ -164,6 +185,8 @@ def normal(mean=0.0, std=1.0, size=None, **kwargs) -> Tensor:
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The values ``start, start + step, ...`` below ``end`` (``arange(end)`` starts at 0); int64
+    when every argument is an int, the default float otherwise."""
     _check_device(device)
     if end is None:
         start, end = 0, start
@@ -178,6 +201,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -185,9 +209,12 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False) -> Tensor:
+    """``steps`` values ``base ** x`` for x evenly spaced from ``start`` to ``end``."""
     return _finish(np.logspace(start, end, steps, base=base).astype(_dt(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 2-D tensor with ones on the diagonal and zeros elsewhere, ``n`` by ``m`` (``m`` defaults
+    to ``n``)."""
     _check_device(device)
     return _finish(np.eye(n, m, dtype=_dt(dtype)), requires_grad)
