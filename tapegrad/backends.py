@@ -33,6 +33,7 @@ def set_backend(name: str) -> None:
 
 
 def get_backend() -> str:
+    """The name of the backward engine in use in this thread (``interp``, ``jit`` or ``auto``)."""
     return _choice.name or _default
 
 

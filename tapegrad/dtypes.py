@@ -56,10 +56,13 @@ _default_float = float32
 
 
 def get_default_dtype() -> dtype:
+    """The default floating dtype (float32 unless ``set_default_dtype`` changed it): the dtype of
+    Python floats in new tensors."""
     return _default_float
 
 
 def set_default_dtype(d: dtype) -> None:
+    """Sets the default floating dtype (a floating tapegrad dtype)."""
     global _default_float
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")

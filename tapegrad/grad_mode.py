@@ -33,10 +33,14 @@ class no_grad(_GradMode):
 
 
 class enable_grad(_GradMode):
+    """Turns recording back on inside a ``no_grad`` block; a context manager and a decorator."""
     enabled = True
 
 
 class inference_mode(_GradMode):
+    """``inference_mode()`` (or ``mode=True``) records nothing, like ``no_grad``;
+    ``inference_mode(False)`` records. Tensors made inside are ordinary tensors (PyTorch's
+    inference tensors are not modelled)."""
     def __init__(self, mode: bool = True) -> None:
         self.enabled = not mode
 
@@ -68,4 +72,5 @@ class set_grad_enabled(_GradMode):
 
 
 def is_grad_enabled() -> bool:
+    """True if operations are being recorded in this thread."""
     return TLS.s.grad_enabled

@@ -24,6 +24,9 @@ PRINT_OPTS = _PrintOptions()
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None) -> None:
+    """Sets how tensors print, as PyTorch's: ``precision``, ``threshold`` (elements before
+    summarising), ``edgeitems``, ``linewidth``, ``profile`` ('default', 'short', 'full') and
+    ``sci_mode``."""
     if profile == "default":
         PRINT_OPTS.__init__()
     elif profile == "short":
