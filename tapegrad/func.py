@@ -13,6 +13,8 @@ import numpy as np
 from .grad_mode import enable_grad
 from .tensor import Tensor
 
+__all__ = ["grad", "value_and_grad"]
+
 
 def _as_input(x):
     if isinstance(x, Tensor):

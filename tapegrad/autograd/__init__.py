@@ -136,8 +136,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 class set_detect_anomaly:
-    """Make backward raise at the first record whose gradient is not finite, naming the forward
-    op and where it was recorded. Also usable as a context manager."""
+    """Make backward raise at the first record whose gradient has a NaN (an inf passes, as in
+    PyTorch), naming the forward op and where it was recorded. Also usable as a context
+    manager."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         self._prev = TLS.s.anomaly
@@ -151,6 +152,9 @@ class set_detect_anomaly:
 
 
 class detect_anomaly:
+    """A context manager in which backward raises at the first node that returns NaN values, as
+    PyTorch's anomaly mode does (an inf passes), warning with the traceback of the forward op
+    that made it."""
     def __init__(self, check_nan: bool = True) -> None:
         pass
 
@@ -163,6 +167,7 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly`` or after ``set_detect_anomaly(True)``, in this thread."""
     return TLS.s.anomaly
 
 

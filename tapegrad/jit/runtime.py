@@ -120,6 +120,9 @@ _lock = threading.Lock()  # compiling is not thread-safe in Numba: one at a time
 
 
 def run_jit(bw: Backward, tape, mode: str) -> None:
+    """Runs one backward pass ``bw`` on ``tape`` with compiled kernels: the engine's entry point
+    into the JIT (``mode`` is ``jit`` or ``auto``). Not for user code: choose the engine with
+    ``tapegrad.set_backend``."""
     if TLS.s.anomaly:  # anomaly detection checks every record: the interpreter does that
         STATS["interpreted_backwards"] += 1
         bw.interpret(bw.order)

@@ -18,6 +18,8 @@ def stats() -> dict:
 
 
 def reset_stats() -> None:
+    """Sets the JIT's counters (``stats()``) back to zero; ``kernels``, a count of what is loaded,
+    is kept."""
     kernels = STATS["kernels"]
     STATS.clear()
     STATS.update(_ZERO)

@@ -1,2 +1,4 @@
 """``tapegrad.utils``: ``tapegrad.utils.data`` (datasets, samplers, DataLoader)."""
 from . import data  # noqa: F401
+
+__all__ = ["data"]
