@@ -1,8 +1,11 @@
 """``tapegrad.profile``: interpreted against JIT backward, on your own code.
 
-    python -m tapegrad.profile SCRIPT [script args] [--repeat N] [--plot FILE.png] [--json FILE]
-    tapegrad.profile.compare(fn, *args, repeat=5)
+    python -m tapegrad.profile [--repeat N] [--plot FILE.png] [--json FILE] [--trace FILE.json]
+                               [--sort KEY] SCRIPT [script args] [-- more script args]
+    tapegrad.profile.compare(fn, *args, repeat=5)    # a Report; renders as tables in Jupyter
+    Report.key_averages()                             # per backward op, like torch.profiler
+    Report.to_trace("out.json")                       # Chrome trace: ui.perfetto.dev
 """
-from .profiler import GraphReport, Profiler, Report, compare
+from .profiler import GraphReport, OpStat, OpTable, Profiler, Report, compare
 
-__all__ = ["compare", "Profiler", "Report", "GraphReport"]
+__all__ = ["compare", "Profiler", "Report", "GraphReport", "OpTable", "OpStat"]
