@@ -85,11 +85,22 @@ class Explanation:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        from .printing import TABLE_STYLE, html_table
+        from .tape import RECORD_HEADER, record_cells
         if self.message:
-            return f"<p>{html.escape(self.message)}</p>"
-        out = ["<b>tape</b>", f"<pre>{html.escape(self.tape)}</pre>"]
+            return html_table(("explain",), [(self.message,)])
+        rows = [record_cells(r) for r in reversed(self.records)]
+        out = [html_table(RECORD_HEADER, rows,
+                          caption="tape (forward order; backward reads it bottom-up)")]
         for i, k in enumerate(self.kernels, 1):
-            out += [f"<b>backward kernel {i}</b>", f"<pre>{html.escape(k.source)}</pre>"]
+            slots = ", ".join(f"%{s}" for s in k.records)
+            out.append(f'<details open=""><summary style="{TABLE_STYLE}">backward kernel {i} '
+                       f"(fuses {html.escape(slots)})</summary>"
+                       f'<pre style="{TABLE_STYLE}; white-space: pre; overflow-x: auto">'
+                       f"{html.escape(k.source)}</pre></details>")
+        if not self.kernels:
+            out.append(f'<p style="{TABLE_STYLE}">no fused kernel: no run of two or more '
+                       "elementwise records of one shape</p>")
         return "\n".join(out)
 
 

@@ -133,7 +133,23 @@ class Tape:
         return format_listing(self.records.values())
 
     def __repr__(self) -> str:
-        return f"<Tape: {len(self.records)} records>"
+        """The live records as a listing (at most ``REPR_ROWS`` of them, the latest last)."""
+        records = list(self.records.values())
+        head = f"Tape: {len(records)} live record{'s' if len(records) != 1 else ''}"
+        if len(records) > REPR_ROWS:
+            head += f" (the last {REPR_ROWS} shown)"
+            records = records[-REPR_ROWS:]
+        return "\n".join([head] + [format_record(r) for r in records])
+
+    def _repr_html_(self) -> str:
+        """The live records as an HTML table (Jupyter), one row per record."""
+        from .printing import html_table
+        records = list(self.records.values())
+        caption = f"Tape: {len(records)} live record{'s' if len(records) != 1 else ''}"
+        if len(records) > REPR_ROWS:
+            caption += f" (the last {REPR_ROWS} shown)"
+            records = records[-REPR_ROWS:]
+        return html_table(RECORD_HEADER, [record_cells(r) for r in records], caption=caption)
 
 
 class _LeafOp:
@@ -236,6 +252,24 @@ def _index_str(index) -> str:
         else:
             parts.append(repr(i))
     return "[" + ", ".join(parts) + "]"
+
+
+REPR_ROWS = 200
+RECORD_HEADER = ("record", "type", "op and operands", "grad_fn", "saves")
+
+
+def record_cells(rec: Record) -> tuple:
+    """One record as table cells: slot, type, op with operands, grad_fn name, what it saved."""
+    line = format_record(rec, comment=False)
+    rhs = line.split(" = ", 1)[1]
+    if rec.op is LEAF:
+        saves = ""
+    elif rec.saved is FREED:
+        saves = "freed"
+    else:
+        saves = ", ".join(n for n, v in zip(("a", "b", "c", "out"), rec.saved)
+                          if isinstance(v, np.ndarray))
+    return (f"%{rec.out}", type_str(rec.dtype, rec.shape), rhs, rec.name, saves)
 
 
 def format_listing(records) -> str:
