@@ -55,6 +55,8 @@ uint = uint8
 def _legacy(dt):
     def make(*args, **kwargs) -> Tensor:
         return Tensor(*args, dtype=dt, **kwargs)
+    make.__doc__ = (f"PyTorch's legacy constructor for {dt} tensors: ``Tensor(*args)`` with "
+                    f"``dtype={dt}``.")
     return make
 
 
@@ -65,22 +67,27 @@ BoolTensor = _legacy(bool)
 
 
 def is_tensor(obj) -> bool:
+    """True if ``obj`` is a tapegrad ``Tensor``."""
     return isinstance(obj, Tensor)
 
 
 def numel(input) -> int:
+    """The number of elements of ``input``."""
     return input.numel()
 
 
 def is_floating_point(input) -> bool:
+    """True if ``input`` has a floating-point dtype."""
     return input.is_floating_point()
 
 
 def all(input, dim=None, keepdim=False):
+    """True where every element is nonzero: over all elements, or along ``dim``."""
     return input.all(dim, keepdim) if dim is not None else input.all()
 
 
 def any(input, dim=None, keepdim=False):
+    """True where any element is nonzero: over all elements, or along ``dim``."""
     return input.any(dim, keepdim) if dim is not None else input.any()
 
 
@@ -89,6 +96,7 @@ def set_num_threads(n) -> None:
 
 
 def get_num_threads() -> int:
+    """The number of CPUs (numpy and Numba choose their own thread counts)."""
     import os
     return os.cpu_count() or 1
 
