@@ -18,10 +18,13 @@ log_softmax = F.log_softmax
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere (``inplace`` is accepted; the result
+    is always a new tensor)."""
     return F.leaky_relu(input, negative_slope)
 
 
 def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: ``weight`` has shape (out_features, in_features)."""
     out = F.matmul(input, F.t(weight) if weight.ndim == 2 else weight)
     if bias is None:
         return out
@@ -30,6 +33,8 @@ def linear(input, weight, bias=None):
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """In training, zeroes each element with probability ``p`` and scales the rest by ``1 / (1 -
+    p)``; otherwise returns ``input``. Uses tapegrad's generator."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
@@ -68,17 +73,22 @@ def _check_same_size(input, target):
 
 
 def mse_loss(input, target, reduction: str = "mean"):
+    """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or
+    'none'); warns if the shapes differ."""
     _check_same_size(input, target)
     d = input - target
     return _named(_reduce(d * d, reduction), "MseLossBackward0")
 
 
 def l1_loss(input, target, reduction: str = "mean"):
+    """Mean absolute error ``|input - target|``, reduced by ``reduction``."""
     _check_same_size(input, target)
     return _reduce(F.abs(input - target), reduction)  # PyTorch's is this too: MeanBackward0
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
+    """Huber-style loss: ``0.5 d**2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere
+    (``d = input - target``), reduced by ``reduction``."""
     _check_same_size(input, target)
     d = F.abs(input - target)
     if beta == 0:
@@ -108,6 +118,8 @@ def _class_targets(input, target, name):
 
 
 def nll_loss(input, target, weight=None, reduction: str = "mean"):
+    """Negative log-likelihood: ``-input[n, target[n]]`` for log-probabilities of shape (N, C) or
+    (C,) and class indices ``target``; optional class ``weight`` (the mean is weighted)."""
     t = _class_targets(input, target, "nll_loss")
     picked = -(input[arange(input.shape[0]), Tensor._make(t)] if input.ndim == 2
                else input[int(t)])
@@ -121,6 +133,9 @@ def nll_loss(input, target, weight=None, reduction: str = "mean"):
 
 def cross_entropy(input, target, weight=None, reduction: str = "mean",
                   label_smoothing: float = 0.0):
+    """``nll_loss(log_softmax(input), target)`` for class indices, or the cross entropy with class
+    probabilities when ``target`` is floating and of the input's shape; supports ``weight`` and
+    ``label_smoothing``."""
     dim = 1 if input.ndim == 2 else 0
     logp = log_softmax(input, dim)
     if isinstance(target, Tensor) and target.dtype.is_floating_point:  # class probabilities
@@ -136,6 +151,8 @@ def cross_entropy(input, target, weight=None, reduction: str = "mean",
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
+    """``-(t log x + (1 - t) log(1 - x))`` for probabilities ``x`` in [0, 1], each log clamped at
+    -100 as in PyTorch; optional ``weight``."""
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape!r}) that is different to the input "
                          f"size ({input.shape!r}) is deprecated. Please ensure they have the same "
@@ -153,6 +170,8 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
                                      pos_weight=None):
+    """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits; optional
+    ``weight`` and ``pos_weight`` (the positive class's weight)."""
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
                          f"({input.shape!r})")
@@ -169,6 +188,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
 
 
 def one_hot(tensor, num_classes: int = -1):
+    """int64 one-hot encoding of the class indices ``tensor``: a new last dimension of size
+    ``num_classes`` (default: the largest index + 1)."""
     t = tensor._data
     n = int(t.max()) + 1 if num_classes < 0 else num_classes
     return Tensor._make(np.eye(n, dtype=np.int64)[t])
