@@ -21,6 +21,8 @@ def _rng():
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
+    """PyTorch's recommended gain for a nonlinearity ('relu', 'tanh', 'leaky_relu' with slope
+    ``param``, 'selu', 'linear', 'sigmoid', ...)."""
     if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "sigmoid", "identity"):
         return 1.0
     if nonlinearity == "tanh":
@@ -44,27 +46,34 @@ def _fans(tensor: Tensor) -> tuple[int, int]:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fills ``tensor`` in place from U(a, b), without recording; returns it."""
     return _fill(tensor, _rng().uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fills ``tensor`` in place from N(mean, std**2), without recording; returns it."""
     return _fill(tensor, _rng().normal(mean, std, tensor.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fills ``tensor`` in place with ``val``; returns it."""
     return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fills ``tensor`` in place with zeros; returns it."""
     return _fill(tensor, 0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fills ``tensor`` in place with ones; returns it."""
     return _fill(tensor, 1)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu") -> Tensor:
+    """He initialisation: U(-bound, bound) with ``bound = gain * sqrt(3 / fan)``, ``fan`` the
+    fan-in or fan-out (``mode``), the gain that of ``nonlinearity`` (slope ``a``)."""
     fan_in, fan_out = _fans(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
@@ -73,17 +82,22 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
+    """He initialisation: N(0, std**2) with ``std = gain / sqrt(fan)``, ``fan`` the fan-in or
+    fan-out (``mode``)."""
     fan_in, fan_out = _fans(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot initialisation: U(-bound, bound) with ``bound = gain * sqrt(6 / (fan_in +
+    fan_out))``."""
     fan_in, fan_out = _fans(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot initialisation: N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fans(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))

@@ -301,6 +301,8 @@ class Linear(Module):
 
 
 class Sequential(Module):
+    """Runs its modules in order, each on the previous one's output. Built from modules as
+    arguments or from an ``OrderedDict`` of named modules."""
     def __init__(self, *args) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
@@ -336,6 +338,7 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
+    """A list of modules whose parameters are registered with the parent."""
     def __init__(self, modules=None) -> None:
         super().__init__()
         for m in modules or ():
@@ -356,11 +359,13 @@ class ModuleList(Module):
 
 
 class Identity(Module):
+    """Returns its input unchanged."""
     def forward(self, input):
         return input
 
 
 class ReLU(Module):
+    """Applies ``relu`` elementwise."""
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
@@ -369,6 +374,7 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """Applies ``leaky_relu`` with ``negative_slope`` elementwise."""
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
@@ -381,16 +387,19 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
+    """Applies the logistic sigmoid elementwise."""
     def forward(self, input):
         return Fn.sigmoid(input)
 
 
 class Tanh(Module):
+    """Applies ``tanh`` elementwise."""
     def forward(self, input):
         return Fn.tanh(input)
 
 
 class Softmax(Module):
+    """Applies ``softmax`` along ``dim``."""
     def __init__(self, dim=None) -> None:
         super().__init__()
         self.dim = dim
@@ -403,11 +412,13 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """Applies ``log_softmax`` along ``dim``."""
     def forward(self, input):
         return Fn.log_softmax(input, self.dim)
 
 
 class Flatten(Module):
+    """Flattens dimensions ``start_dim`` (default 1: keep the batch) to ``end_dim``."""
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -421,6 +432,8 @@ class Flatten(Module):
 
 
 class Dropout(Module):
+    """Zeroes elements with probability ``p`` in training mode and scales the rest by ``1 / (1 -
+    p)``; the identity in eval mode."""
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0 <= p <= 1:
@@ -441,16 +454,19 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
+    """Module form of ``functional.mse_loss``."""
     def forward(self, input, target):
         return Fn.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
+    """Module form of ``functional.l1_loss``."""
     def forward(self, input, target):
         return Fn.l1_loss(input, target, self.reduction)
 
 
 class SmoothL1Loss(_Loss):
+    """Module form of ``functional.smooth_l1_loss``."""
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
         self.beta = beta
@@ -460,6 +476,8 @@ class SmoothL1Loss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
+    """Module form of ``functional.cross_entropy``: expects logits of shape (N, C) or (C,) and
+    class indices (or probabilities)."""
     def __init__(self, weight=None, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
         self.weight, self.label_smoothing = weight, label_smoothing
@@ -469,6 +487,7 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
+    """Module form of ``functional.nll_loss``: expects log-probabilities."""
     def __init__(self, weight=None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.weight = weight
@@ -478,6 +497,7 @@ class NLLLoss(_Loss):
 
 
 class BCELoss(_Loss):
+    """Module form of ``functional.binary_cross_entropy``: expects probabilities."""
     def __init__(self, weight=None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.weight = weight
@@ -487,6 +507,7 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Module form of ``functional.binary_cross_entropy_with_logits``: expects logits."""
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
         super().__init__(reduction)
         self.weight, self.pos_weight = weight, pos_weight
