@@ -33,6 +33,9 @@ _COMPAT = dict(foreach=None, differentiable=False)
 
 
 class Adam(Optimizer):
+    """Adam (Kingma and Ba), with bias correction, optional AMSGrad and L2 weight decay (decoupled,
+    as AdamW, with ``decoupled_weight_decay=True``), as torch.optim.Adam. ``foreach``,
+    ``capturable``, ``differentiable`` and ``fused`` are accepted and change nothing."""
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
@@ -86,6 +89,8 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.01): the parameters decay, not the gradients, as
+    torch.optim.AdamW."""
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
                  **compat):
@@ -94,6 +99,8 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
+    """RMSprop: divides the gradient by a running root mean square (``alpha`` its smoothing),
+    optionally centered and with momentum, as torch.optim.RMSprop."""
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach=None, maximize: bool = False,

@@ -7,6 +7,9 @@ from ..tensor import Tensor
 
 
 class Optimizer:
+    """Base class of the optimizers: parameter groups (``param_groups``, each with its
+    hyperparameters), per-parameter ``state``, ``zero_grad``, ``step`` and
+    ``state_dict``/``load_state_dict``, as torch.optim.Optimizer."""
     def __init__(self, params: Iterable, defaults: dict) -> None:
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
