@@ -74,6 +74,8 @@ class FunctionCtx:
         self._outputs: tuple = ()   # per output: ("diff", offset, shape, dtype, data) | ...
 
     def save_for_backward(self, *tensors) -> None:
+        """Saves tensors for backward (read back as ``saved_tensors``, which checks they were not
+        modified in place since)."""
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save variables, but argument "
@@ -83,6 +85,8 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
+        """The tensors given to ``save_for_backward``; raises if one was modified in place since,
+        or after the graph was freed."""
         from ..engine import SECOND_BACKWARD
         if self._saved is None:
             raise RuntimeError(SECOND_BACKWARD)
@@ -124,12 +128,16 @@ class FunctionCtx:
                     (k, info[1], info[2]))
 
     def mark_non_differentiable(self, *tensors) -> None:
+        """Marks outputs that get no gradient (e.g. indices)."""
         self._non_differentiable.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors) -> None:
+        """Marks inputs that forward modified in place."""
         self._dirty = list(tensors)
 
     def set_materialize_grads(self, value: bool) -> None:
+        """Whether backward receives zeros (True, the default) or None for outputs that got no
+        gradient."""
         self.materialize_grads = bool(value)
 
     def _free(self) -> None:
@@ -155,25 +163,34 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """The forward computation: ``forward(ctx, *args)``, or ``forward(*args)`` with
+        ``setup_context``. Runs without recording."""
         raise NotImplementedError("You must implement the forward function for custom "
                                   "autograd.Function.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """Given the gradients of the outputs, returns one gradient (or None) per input of forward.
+        """
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
 
     @staticmethod
     def vjp(ctx, *grad_outputs):
+        """An alias for ``backward``, as in PyTorch: define one of the two."""
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
+        """Saves what backward needs from ``inputs`` and ``output``, when ``forward`` takes no ctx.
+        """
         raise NotImplementedError("setup_context is not implemented.")
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Runs ``forward`` and records one node whose backward is this class's ``backward``;
+        returns forward's output(s)."""
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         custom_setup = cls.setup_context is not Function.setup_context

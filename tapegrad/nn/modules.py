@@ -55,6 +55,7 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
+        """The computation: subclasses define it, and calling the module runs it."""
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
@@ -89,21 +90,26 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param) -> None:
+        """Registers ``param`` (a ``Parameter``, or None) under ``name``."""
         if param is None:
             self._parameters[name] = None
         else:
             setattr(self, name, param)
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Registers a tensor that is state but not a parameter (it is in ``state_dict`` and
+        ``buffers()``)."""
         self._buffers[name] = tensor
 
     def add_module(self, name: str, module) -> None:
+        """Registers a child module under ``name`` (also ``register_module``)."""
         self._modules[name] = module
 
     register_module = add_module
 
     # -- traversal ---------------------------------------------------------------------------
     def named_modules(self, memo=None, prefix: str = ""):
+        """Yields ``(name, module)`` for this module and all below it, each once."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -114,10 +120,12 @@ class Module:
                 yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name)
 
     def modules(self) -> Iterator["Module"]:
+        """Yields this module and all below it, each once."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """Yields ``(name, module)`` for the direct children."""
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -125,10 +133,13 @@ class Module:
                 yield name, m
 
     def children(self) -> Iterator["Module"]:
+        """Yields the direct children."""
         for _, m in self.named_children():
             yield m
 
     def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """Yields ``(qualified name, parameter)`` for every parameter (of the submodules too unless
+        ``recurse=False``), each once."""
         seen = set()
         mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_prefix, m in mods:
@@ -138,20 +149,25 @@ class Module:
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Yields every parameter (of the submodules too unless ``recurse=False``), each once: what
+        an optimizer takes."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = ""):
+        """Yields ``(qualified name, buffer)`` for every buffer."""
         for mod_prefix, m in self.named_modules(prefix=prefix):
             for name, b in m._buffers.items():
                 if b is not None:
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
 
     def buffers(self):
+        """Yields every buffer."""
         for _, b in self.named_buffers():
             yield b
 
     def apply(self, fn) -> "Module":
+        """Calls ``fn`` on every submodule, then on this module; returns ``self``."""
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -159,6 +175,8 @@ class Module:
 
     # -- modes and grads ----------------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
+        """Sets training mode (``mode=True``) or eval mode on this module and all below it; returns
+        ``self``."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
@@ -166,9 +184,11 @@ class Module:
         return self
 
     def eval(self) -> "Module":
+        """Sets eval mode (``train(False)``): Dropout becomes the identity."""
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clears the parameters' gradients: to None (the default) or to zeros."""
         for p in self.parameters():
             if p._grad is not None:
                 if set_to_none:
@@ -177,11 +197,14 @@ class Module:
                     p._grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Sets ``requires_grad`` on every parameter; returns ``self``."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def to(self, *args, **kwargs) -> "Module":
+        """Converts the parameters to a dtype, in place (devices other than the CPU are ignored);
+        returns ``self``."""
         dt = kwargs.get("dtype")
         for a in args:
             if isinstance(a, dtypes.dtype):
@@ -195,16 +218,21 @@ class Module:
         return self
 
     def float(self) -> "Module":
+        """Converts the parameters to float32 in place; returns ``self``."""
         return self.to(dtypes.float32)
 
     def double(self) -> "Module":
+        """Converts the parameters to float64 in place; returns ``self``."""
         return self.to(dtypes.float64)
 
     def cpu(self) -> "Module":
+        """``self``: modules are always on the CPU."""
         return self
 
     # -- state dicts ------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
+        """An ordered dict of every parameter and buffer by qualified name, detached unless
+        ``keep_vars``."""
         out = OrderedDict() if destination is None else destination
         for mod_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
             for name, p in list(m._parameters.items()) + list(m._buffers.items()):
@@ -247,6 +275,8 @@ class Module:
 
     # -- printing ----------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The text shown inside this module's parentheses when it prints; subclasses override it.
+        """
         return ""
 
     def __repr__(self) -> str:
@@ -286,6 +316,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-initialises weight and bias as PyTorch does (Kaiming-uniform weight, uniform bias
+        bounded by 1/sqrt(fan_in))."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in = self.in_features
@@ -333,6 +365,7 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> "Sequential":
+        """Adds ``module`` at the end; returns ``self``."""
         self.add_module(str(len(self)), module)
         return self
 
@@ -345,6 +378,7 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module: Module) -> "ModuleList":
+        """Adds ``module`` at the end; returns ``self``."""
         self.add_module(str(len(self._modules)), module)
         return self
 

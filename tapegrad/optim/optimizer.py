@@ -26,6 +26,7 @@ class Optimizer:
             self.add_param_group(g)
 
     def add_param_group(self, group: dict) -> None:
+        """Adds a group of parameters with its own hyperparameters (the defaults fill the rest)."""
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
@@ -46,6 +47,7 @@ class Optimizer:
         self.param_groups.append(full)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clears the gradients of every parameter: to None (the default) or to zeros."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p._grad is None:
@@ -56,6 +58,8 @@ class Optimizer:
                     p._grad._data[...] = 0
 
     def step(self, closure=None):
+        """Updates the parameters from their gradients; ``closure`` (re-evaluating the loss) is
+        called with grad enabled and its loss returned."""
         raise NotImplementedError
 
     @staticmethod
@@ -80,6 +84,8 @@ class Optimizer:
             return closure()
 
     def state_dict(self) -> dict:
+        """The optimizer's state and parameter groups, parameters named by index, as
+        torch.optim.Optimizer.state_dict."""
         index = {}
         groups = []
         for group in self.param_groups:
@@ -92,6 +98,8 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restores state from ``state_dict()``'s output; the groups must match in number and size.
+        """
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
