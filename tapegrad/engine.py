@@ -12,11 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import backends
 from .ops import FORMULA_NUMPY, NP
-from .registry import upper
 from .tape import FREED, LEAF, OTHER_THREAD, TLS, Record
-from .tensor import Tensor
 
 _PROFILERS: list = []  # tapegrad.profile registers here; its dry runs compare the two engines
 
@@ -66,6 +63,7 @@ def _short(name: str) -> str:
 def _modified_message(rec: Record, k: int, now: int, then: int, records: dict) -> str:
     """PyTorch's wording: a saved output names the op that saved it; a saved input names the
     op that last wrote to it (the tensor's current grad_fn); a leaf names nothing."""
+    from .tape import TLS
     arr = rec.saved[k]
     kind = _TYPE.get(arr.dtype.name, arr.dtype.name)
     what = f"[tapegrad.{kind} [{', '.join(map(str, arr.shape))}]]"
@@ -215,18 +213,26 @@ def _outside_stacklevel() -> int:
 
 
 def user_frames(stack: str) -> str:
-    """A formatted stack (``traceback.format_stack``) without tapegrad's own frames."""
+    """A formatted stack (``traceback.format_stack``) with only the user's frames: not
+    tapegrad's, nor the standard library's or installed packages' (a notebook's kernel, a test
+    runner); the whole stack if that leaves nothing."""
     import os
-    package = _package_dir()
+    import sysconfig
+    hidden = [_package_dir()] + [os.path.abspath(sysconfig.get_paths()[k]) + os.sep
+                                 for k in ("stdlib", "purelib", "platlib")]
     kept = []
     for entry in re.split(r'(?m)^(?=  File ")', stack):
         m = re.match(r'  File "([^"]+)"', entry)
-        if m and not os.path.abspath(m.group(1)).startswith(package):
+        if m is None or m.group(1).startswith("<frozen"):
+            continue
+        path = os.path.abspath(m.group(1))
+        if not any(path.startswith(h) for h in hidden):
             kept.append(entry)
     return "".join(kept) if kept else stack
 
 
 def _run_hooks(hooks, g):
+    from .tensor import Tensor
     for hook in list(hooks):
         wrapped = g if isinstance(g, Tensor) else Tensor._make(g)
         r = hook(wrapped)
@@ -240,6 +246,7 @@ def _run_hooks(hooks, g):
 
 def _accumulate(t, g) -> None:
     """AccumulateGrad: the first gradient is stored (a private copy), later ones added in place."""
+    from .tensor import Tensor
     if isinstance(g, Tensor):  # create_graph: keep the gradient's history
         t._grad = g if t._grad is None else t._grad + g
         return
@@ -289,6 +296,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     ``.grad`` changes; otherwise they accumulate into the leaves. Unless ``allow_unused``, an
     input the roots do not depend on is an error, raised before anything runs or is freed.
     """
+    from . import backends
     tape = TLS.s.tape
     records = tape.records
     for r in roots:
@@ -298,7 +306,8 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     order = entry = None
     if (inputs is None and not create_graph and len(root_slots) == 1 and tape.special == 0
             and not TLS.s.anomaly and backends.get_backend() != "interp"):
-        found = upper("find_by_hash")(records, root_slots[0])  # O(1): no walk of the graph
+        from .jit.runtime import find_by_hash  # O(1): no walk of the graph
+        found = find_by_hash(records, root_slots[0])
         if found is not None:
             order, entry = found
     if order is None:
@@ -331,7 +340,8 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
         bw.seed(slot, g)
     with np.errstate(all="ignore"):
         if create_graph:
-            upper("interpret_graph")(bw)
+            from .autograd.higher import interpret_with_graph
+            interpret_with_graph(bw)
         else:
             backends.run(bw, tape)
     finish(bw, retain_graph, accumulate=inputs is None)
