@@ -12,8 +12,11 @@ from typing import Callable
 
 import numpy as np
 
+from . import backends
 from .ops import FORMULA_NUMPY, NP
+from .registry import upper
 from .tape import FREED, LEAF, OTHER_THREAD, TLS, Record
+from .tensor import Tensor
 
 _PROFILERS: list = []  # tapegrad.profile registers here; its dry runs compare the two engines
 
@@ -63,7 +66,6 @@ def _short(name: str) -> str:
 def _modified_message(rec: Record, k: int, now: int, then: int, records: dict) -> str:
     """PyTorch's wording: a saved output names the op that saved it; a saved input names the
     op that last wrote to it (the tensor's current grad_fn); a leaf names nothing."""
-    from .tape import TLS
     arr = rec.saved[k]
     kind = _TYPE.get(arr.dtype.name, arr.dtype.name)
     what = f"[tapegrad.{kind} [{', '.join(map(str, arr.shape))}]]"
@@ -232,7 +234,6 @@ def user_frames(stack: str) -> str:
 
 
 def _run_hooks(hooks, g):
-    from .tensor import Tensor
     for hook in list(hooks):
         wrapped = g if isinstance(g, Tensor) else Tensor._make(g)
         r = hook(wrapped)
@@ -246,7 +247,6 @@ def _run_hooks(hooks, g):
 
 def _accumulate(t, g) -> None:
     """AccumulateGrad: the first gradient is stored (a private copy), later ones added in place."""
-    from .tensor import Tensor
     if isinstance(g, Tensor):  # create_graph: keep the gradient's history
         t._grad = g if t._grad is None else t._grad + g
         return
@@ -296,7 +296,6 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     ``.grad`` changes; otherwise they accumulate into the leaves. Unless ``allow_unused``, an
     input the roots do not depend on is an error, raised before anything runs or is freed.
     """
-    from . import backends
     tape = TLS.s.tape
     records = tape.records
     for r in roots:
@@ -306,8 +305,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
     order = entry = None
     if (inputs is None and not create_graph and len(root_slots) == 1 and tape.special == 0
             and not TLS.s.anomaly and backends.get_backend() != "interp"):
-        from .jit.runtime import find_by_hash  # O(1): no walk of the graph
-        found = find_by_hash(records, root_slots[0])
+        found = upper("find_by_hash")(records, root_slots[0])  # O(1): no walk of the graph
         if found is not None:
             order, entry = found
     if order is None:
@@ -340,8 +338,7 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
         bw.seed(slot, g)
     with np.errstate(all="ignore"):
         if create_graph:
-            from .autograd.higher import interpret_with_graph
-            interpret_with_graph(bw)
+            upper("interpret_graph")(bw)
         else:
             backends.run(bw, tape)
     finish(bw, retain_graph, accumulate=inputs is None)

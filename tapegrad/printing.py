@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import dtypes
+from .registry import provide
 
 
 @dataclass
@@ -215,6 +216,9 @@ def html_table(header, rows, marked=(), caption: str | None = None, notes=()) ->
         out.append(f'<p style="font-family: monospace; white-space: pre-wrap">{esc(note)}</p>')
     out.append("</div>")
     return "\n".join(out)
+
+
+provide("html_table", html_table)
 
 
 def text_table(header, rows, right=()) -> str:

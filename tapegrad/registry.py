@@ -11,6 +11,7 @@ looks it up by name when it runs:
     interpret_graph   autograd.higher            engine, under create_graph=True
     find_by_hash      jit.runtime.find_by_hash   engine: the trace cache's O(1) lookup
     run_jit           jit.runtime.run_jit        backends: the JIT engine
+    html_table        printing.html_table        Tape._repr_html_ (Jupyter)
 """
 from __future__ import annotations
 

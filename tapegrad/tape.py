@@ -143,13 +143,14 @@ class Tape:
 
     def _repr_html_(self) -> str:
         """The live records as an HTML table (Jupyter), one row per record."""
-        from .printing import html_table
+        from .registry import upper  # printing's, registered at import (a layer up)
         records = list(self.records.values())
         caption = f"Tape: {len(records)} live record{'s' if len(records) != 1 else ''}"
         if len(records) > REPR_ROWS:
             caption += f" (the last {REPR_ROWS} shown)"
             records = records[-REPR_ROWS:]
-        return html_table(RECORD_HEADER, [record_cells(r) for r in records], caption=caption)
+        return upper("html_table")(RECORD_HEADER, [record_cells(r) for r in records],
+                                   caption=caption)
 
 
 class _LeafOp:
