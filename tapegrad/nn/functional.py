@@ -176,12 +176,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
                          f"({input.shape!r})")
     # log(1 + exp(-|x|)) + max(x, 0) - x * t, written to stay finite for large |x|.
-    softplus = F.log1p(F.exp(-F.abs(input))) + F.relu(input)
+    soft = F.log1p(F.exp(-F.abs(input))) + F.relu(input)
     if pos_weight is None:
-        loss = softplus - input * target
+        loss = soft - input * target
     else:
         log_weight = 1 + (pos_weight - 1) * target
-        loss = (1 - target) * input + log_weight * (softplus - input)
+        loss = (1 - target) * input + log_weight * (soft - input)
     if weight is not None:
         loss = loss * weight
     return _named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
@@ -193,3 +193,35 @@ def one_hot(tensor, num_classes: int = -1):
     t = tensor._data
     n = int(t.max()) + 1 if num_classes < 0 else num_classes
     return Tensor._make(np.eye(n, dtype=np.int64)[t])
+
+
+# ---- layers, more losses and activations: composed in their own modules ----------------------
+from .functional_act import (celu, elu, gelu, glu, hardshrink, hardsigmoid,  # noqa: E402
+                             hardswish, hardtanh, logsigmoid, mish, prelu, relu6, rrelu, selu,
+                             silu, softmin, softplus, softshrink, softsign, tanhshrink,
+                             threshold)
+from .functional_conv import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: E402
+                              avg_pool1d, avg_pool2d, conv1d, conv2d, conv_transpose1d,
+                              conv_transpose2d, max_pool1d, max_pool2d, pad, unfold)
+from .functional_layers import (batch_norm, dropout1d, dropout2d, dropout3d,  # noqa: E402
+                                embedding, group_norm, instance_norm, layer_norm,
+                                scaled_dot_product_attention)
+from .functional_loss import (cosine_embedding_loss, cosine_similarity,  # noqa: E402
+                              gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+                              margin_ranking_loss, normalize, pairwise_distance,
+                              poisson_nll_loss, soft_margin_loss, triplet_margin_loss)
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "linear", "dropout",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "one_hot", "celu", "elu", "gelu", "glu", "hardshrink",
+    "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "prelu", "relu6", "rrelu",
+    "selu", "silu", "softmin", "softplus", "softshrink", "softsign", "tanhshrink", "threshold",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
+    "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "pad", "unfold",
+    "batch_norm", "dropout1d", "dropout2d", "dropout3d", "embedding", "group_norm",
+    "instance_norm", "layer_norm", "scaled_dot_product_attention", "cosine_embedding_loss",
+    "cosine_similarity", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "kl_div",
+    "margin_ranking_loss", "normalize", "pairwise_distance", "poisson_nll_loss",
+    "soft_margin_loss", "triplet_margin_loss",
+]

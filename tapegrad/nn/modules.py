@@ -66,6 +66,10 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign before Module.__init__() call")
+        if name in self._buffers and (value is None or isinstance(value, Tensor)) \
+                and not isinstance(value, Parameter):
+            self._buffers[name] = value  # assigning to a buffer's name replaces the buffer
+            return
         for store in (self._parameters, self._modules, self._buffers):
             store.pop(name, None)
         if isinstance(value, Parameter):
@@ -212,8 +216,8 @@ class Module:
         if dt is not None:
             with no_grad():
                 for m in self.modules():
-                    for p in m._parameters.values():
-                        if p is not None:
+                    for p in list(m._parameters.values()) + list(m._buffers.values()):
+                        if p is not None and p.dtype.is_floating_point:
                             p._data = p._data.astype(dt.np)
         return self
 
@@ -393,7 +397,11 @@ class ModuleList(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged (any constructor arguments are accepted and ignored)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
     def forward(self, input):
         return input
 
