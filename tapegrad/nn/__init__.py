@@ -17,6 +17,7 @@ from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d,
                             InstanceNorm2d, LayerNorm)
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
                       MaxPool2d)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 
 __all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "Sequential",
@@ -35,4 +36,6 @@ __all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "Sequ
            "Hardshrink", "Threshold", "PReLU", "GLU", "Softmin", "RReLU",
            "KLDivLoss", "HuberLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
            "PoissonNLLLoss", "GaussianNLLLoss", "SoftMarginLoss", "HingeEmbeddingLoss",
-           "TripletMarginLoss", "CosineSimilarity", "PairwiseDistance"]
+           "TripletMarginLoss", "CosineSimilarity", "PairwiseDistance",
+           # recurrent (part 3)
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
