@@ -2,6 +2,7 @@
 tests (and by the subprocesses they start), so each kernel is compiled once per run."""
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 
@@ -21,6 +22,14 @@ def _fresh_state():
     tapegrad.set_grad_enabled(True)
     yield
     tapegrad.set_grad_enabled(True)
+
+
+def live_records() -> int:
+    """Records on this thread's tape once unreachable tensors are gone. A test that caught an
+    exception leaves its frames in a reference cycle (traceback <-> frame) until the garbage
+    collector runs; the tensors in them are unreachable, but only collection frees them."""
+    gc.collect()
+    return len(tapegrad.current_tape())
 
 
 def sample(domain: str, shape, rng) -> np.ndarray:
