@@ -30,6 +30,8 @@ def set_backend(name: str) -> None:
     global _default
     _default = _check(name)
     _choice.name = None
+    if name == "jit" and not _preload_started:
+        preload_numba()  # a script that chooses the JIT pays Numba's start-up off its path
 
 
 def get_backend() -> str:
@@ -54,9 +56,11 @@ def preload_numba() -> None:
     default, or TAPEGRAD_PRELOAD=1: that work holds the GIL, so under ``auto`` (which may never
     compile) it would slow a short script several times over; ``auto``'s cost model counts it
     into the first compile instead. TAPEGRAD_PRELOAD=0 turns it off for ``jit`` too."""
+    global _preload_started
     wanted = env_flag("TAPEGRAD_PRELOAD", _default == "jit")
-    if not wanted:
+    if not wanted or _preload_started:
         return
+    _preload_started = True
 
     def load():
         try:
@@ -73,6 +77,7 @@ def preload_numba() -> None:
 
 
 _preload: list = []
+_preload_started = False
 
 
 def wait_for_preload() -> None:

@@ -94,8 +94,11 @@ def _structure(run) -> tuple:
 def compile_seconds(plan: Plan) -> float:
     """Predicted compile time: identical pieces (a loop body) compile once; the first compile
     of a process also imports and initialises Numba."""
-    distinct = {_structure(run): len(run.records) for run in plan.runs}
-    raw = sum(COMPILE_FIXED + COMPILE_PER_RECORD * n for n in distinct.values())
+    raw = plan.compile_raw
+    if raw is None:
+        distinct = {_structure(run): len(run.records) for run in plan.runs}
+        raw = plan.compile_raw = sum(COMPILE_FIXED + COMPILE_PER_RECORD * n
+                                     for n in distinct.values())
     return raw * _scale[0] + (0.0 if compile.STATE["numba_ready"] else NUMBA_INIT_SECONDS)
 
 

@@ -63,6 +63,7 @@ class Run:
 class Plan:
     steps: list          # ints (a boundary record's position) and Runs, in backward order
     run_costs: list | None = None  # the cost model's per-run constants, computed once
+    compile_raw: float | None = None  # the cost model's uncalibrated compile seconds
     runs: list = field(init=False)  # the Runs among the steps
 
     def __post_init__(self) -> None:
@@ -92,6 +93,10 @@ def fusible(rec: Record, records: dict, special: bool) -> bool:
 # 30 at 200, 40 at 600 (benchmarks/compile_time.py). Up to about 32 it stays near linear, so a
 # longer run is cut into pieces of at most this many, passing adjoints through memory.
 MAX_RUN = 32
+# On large arrays a kernel's run time outweighs its compile, and every cut costs a pass over
+# memory (the 4M-element chain of benchmarks/run.py: 29 ms in one kernel, 49 ms in two), so
+# runs over this many elements are cut at twice the length.
+LARGE_RUN_ELEMENTS = 1 << 20
 
 
 def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2,
@@ -105,7 +110,14 @@ def make_plan(order: list[Record], records: dict, key: tuple, min_run: int = 2,
     pos_of = {rec.out: i for i, rec in enumerate(order)}
 
     def close():
-        for piece in _pieces(order, current, max_run):
+        limit = max_run
+        if current:
+            n = 1
+            for d in order[current[0]].shape:
+                n *= d
+            if n >= LARGE_RUN_ELEMENTS:
+                limit = 2 * max_run
+        for piece in _pieces(order, current, limit):
             if len(piece) >= min_run:
                 steps.append(_make_run(order, piece, pos_of))
             else:
