@@ -205,7 +205,48 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _finish(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad)
+    return _finish(_linspace(start, end, int(steps), np.dtype(_dt(dtype))), requires_grad)
+
+
+def _linspace(start, end, steps: int, dt: np.dtype) -> np.ndarray:
+    """PyTorch's CPU linspace, to the bit: the first half ``start + step * i``, the second half
+    ``end - step * (steps - 1 - i)`` (so the values are symmetric, where numpy's are not), each
+    a fused multiply-add as PyTorch's build compiles it, in the output's precision (double for
+    integers, then truncated). float16 is computed in float32 and rounded once, where PyTorch
+    rounds each step to half: its last digit can differ."""
+    if steps <= 1:
+        return np.full(steps, start, dt)
+    work = np.float32 if dt == np.float32 or dt == np.float16 else np.float64
+    if dt.kind in "iu":  # start and end become integers first (truncated), as PyTorch casts them
+        start, end = int(start), int(end)
+    s, e = work(start), work(end)
+    step = (e - s) / work(steps - 1)
+    i = np.arange(steps, dtype=np.float64)
+    if work is np.float32:  # a float32 product is exact in float64: one rounding, as an FMA
+        lo = (np.float64(s) + np.float64(step) * i).astype(np.float32)
+        hi = (np.float64(e) - np.float64(step) * (steps - 1 - i)).astype(np.float32)
+    else:
+        lo = _fma(np.float64(step), i, np.float64(s))
+        hi = _fma(-np.float64(step), steps - 1 - i, np.float64(e))
+    out = np.where(np.arange(steps) < steps // 2, lo, hi)
+    return out.astype(dt)
+
+
+def _fma(a, b: np.ndarray, c) -> np.ndarray:
+    """a * b + c with one rounding (float64): Dekker's exact product, then an exact sum."""
+    p = a * b
+    split = 134217729.0  # 2**27 + 1
+    t = split * a
+    ah = t - (t - a)
+    al = a - ah
+    t = split * b
+    bh = t - (t - b)
+    bl = b - bh
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    v = s - p
+    low = (p - (s - v)) + (c - v)
+    return s + (low + err)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False) -> Tensor:

@@ -19,7 +19,9 @@ import importlib, runpy, sys
 for alias, real in {"torch": "tapegrad", "torch.optim": "tapegrad.optim",
                     "torch.autograd": "tapegrad.autograd", "torch.nn": "tapegrad.nn",
                     "torch.nn.functional": "tapegrad.nn.functional",
-                    "torch.autograd.functional": "tapegrad.autograd.functional"}.items():
+                    "torch.autograd.functional": "tapegrad.autograd.functional",
+                    "torch.utils": "tapegrad.utils", "torch.utils.data": "tapegrad.utils.data",
+                    "torch.optim.lr_scheduler": "tapegrad.optim.lr_scheduler"}.items():
     sys.modules[alias] = importlib.import_module(real)
 runpy.run_path(sys.argv[1], run_name="__main__")
 """

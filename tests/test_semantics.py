@@ -339,3 +339,28 @@ def test_legacy_constructors_as_pytorch():
     assert torch.DoubleTensor([1]).dtype is torch.float64 and torch.FloatTensor(2).shape == (2,)
     src = torch.tensor([1, 2])
     assert torch.Tensor(src).numpy() is src.numpy()
+
+
+# PyTorch 2.13's linspace, recorded: symmetric halves, each value one fused multiply-add.
+LINSPACE_TORCH = {
+    ("float64", -1, 1, 12): [-1.0, -0.8181818181818181, -0.6363636363636364, -0.45454545454545453,
+                             -0.2727272727272727, -0.09090909090909088, 0.09090909090909088,
+                             0.2727272727272727, 0.45454545454545453, 0.6363636363636364,
+                             0.8181818181818181, 1.0],
+    ("float32", 0.1, 0.5, 7): [0.10000000149011612, 0.1666666716337204, 0.23333334922790527,
+                               0.29999998211860657, 0.36666667461395264, 0.4333333373069763,
+                               0.5],
+    ("int64", -3.5, 2.25, 6): [-3, -2, -1, 0, 1, 2],
+}
+
+
+@pytest.mark.parametrize("key", list(LINSPACE_TORCH), ids=str)
+def test_linspace_is_pytorchs_to_the_bit(key):
+    dtype, start, end, steps = key
+    got = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).tolist()
+    assert got == LINSPACE_TORCH[key]
+
+
+def test_linspace_halves_are_symmetric():
+    x = torch.linspace(-1, 1, 1000, dtype=torch.float64).numpy()
+    np.testing.assert_array_equal(x, -x[::-1])
