@@ -6,6 +6,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import warnings as _warnings
+
+# PyTorch computes inf and nan without a word; numpy warns from inside tapegrad's ops (log of 0,
+# 0/0, overflow). Those warnings, and only those (attributed to tapegrad's own modules), are
+# ignored: one filter, at no cost per op, where np.errstate around every op would cost ~1 us.
+# numpy code of the user's own still warns as numpy does.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tapegrad(\..*)?$")
+
 from . import backends as _backends
 from . import cuda, dtypes  # noqa: F401
 from .backends import backend, get_backend, set_backend
