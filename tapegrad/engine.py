@@ -117,6 +117,7 @@ class Backward:
         self.leaves: list = []           # (leaf record, gradient) in visiting order
         self.capture = capture           # slot -> gradient, for autograd.grad's inputs
         self.anomaly = TLS.s.anomaly
+        self.check_nan = TLS.s.check_nan
         self.entry = None                # the JIT's trace-cache entry, when found by hash
 
     def seed(self, slot: int, g) -> None:
@@ -155,7 +156,7 @@ class Backward:
                 tg = np.ndarray
             if (gi.dtype if tg is np.ndarray else gi._data.dtype) != dt:
                 gi = _cast(gi, dt)
-            if self.anomaly:
+            if self.anomaly and self.check_nan:
                 check_nan(rec, gi, index)
             self.add(slot, gi)
 

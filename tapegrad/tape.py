@@ -169,12 +169,13 @@ class State:
     """One thread's autograd state. Hot paths fetch it once per op (``TLS.s``): one
     thread-local lookup instead of one per attribute."""
 
-    __slots__ = ("grad_enabled", "tape", "anomaly")
+    __slots__ = ("grad_enabled", "tape", "anomaly", "check_nan")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.tape = Tape()
         self.anomaly = False
+        self.check_nan = True  # anomaly mode's check_nan: False records tracebacks only
 
 
 class _Local(threading.local):

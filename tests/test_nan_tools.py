@@ -230,3 +230,20 @@ def test_numpy_code_of_the_users_own_still_warns():
         warnings.simplefilter("default")
         np.log(np.zeros(1))
     assert [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_check_nan_false_records_but_does_not_raise():
+    x = torch.tensor([0.0, 1.0], requires_grad=True)
+    with torch.autograd.detect_anomaly(check_nan=False):
+        assert torch.autograd.is_anomaly_enabled()
+        assert not torch.autograd.is_anomaly_check_nan_enabled()
+        (x.log() * 0).sum().backward()  # NaN in the gradient: no error
+    assert np.isnan(x.grad.numpy()[0])
+    assert torch.autograd.is_anomaly_check_nan_enabled() and not torch.autograd.is_anomaly_enabled()
+    torch.autograd.set_detect_anomaly(True, check_nan=False)
+    try:
+        x.grad = None
+        (x.log() * 0).sum().backward()
+    finally:
+        torch.autograd.set_detect_anomaly(False)
+    assert np.isnan(x.grad.numpy()[0])

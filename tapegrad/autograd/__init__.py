@@ -14,7 +14,8 @@ from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled"]
+           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]
 
 
 def _tuple(x) -> tuple:
@@ -141,29 +142,37 @@ class set_detect_anomaly:
     manager."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self._prev = TLS.s.anomaly
-        TLS.s.anomaly = bool(mode)
+        st = TLS.s
+        self._prev = st.anomaly, st.check_nan
+        st.anomaly, st.check_nan = bool(mode), bool(check_nan)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc) -> None:
-        TLS.s.anomaly = self._prev
+        TLS.s.anomaly, TLS.s.check_nan = self._prev
 
 
 class detect_anomaly:
     """A context manager in which backward raises at the first node that returns NaN values, as
     PyTorch's anomaly mode does (an inf passes), warning with the traceback of the forward op
-    that made it."""
+    that made it. With ``check_nan=False`` it records the forward's tracebacks and checks
+    nothing, as PyTorch's does."""
     def __init__(self, check_nan: bool = True) -> None:
-        pass
+        self.check_nan = bool(check_nan)
 
     def __enter__(self) -> None:
-        self._prev = TLS.s.anomaly
-        TLS.s.anomaly = True
+        st = TLS.s
+        self._prev = st.anomaly, st.check_nan
+        st.anomaly, st.check_nan = True, self.check_nan
 
     def __exit__(self, *exc) -> None:
-        TLS.s.anomaly = self._prev
+        TLS.s.anomaly, TLS.s.check_nan = self._prev
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode, where enabled, checks backward results for NaN (``check_nan``)."""
+    return TLS.s.check_nan
 
 
 def is_anomaly_enabled() -> bool:
