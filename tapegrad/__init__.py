@@ -15,6 +15,7 @@ import warnings as _warnings
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tapegrad(\..*)?$")
 
 from . import backends as _backends
+from . import threads as _threads
 from . import cuda, dtypes  # noqa: F401
 from .backends import backend, get_backend, set_backend
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
@@ -100,13 +101,21 @@ def any(input, dim=None, keepdim=False):
 
 
 def set_num_threads(n) -> None:
-    """Accepted for compatibility; numpy and Numba choose their own thread counts."""
+    """Use at most ``n`` threads for one operation, as ``torch.set_num_threads``: it governs
+    tapegrad's own pool (large fused kernels and ufuncs) and numpy's BLAS (large matrix
+    products). Small operations run on one thread whatever ``n`` is (see README, Threads)."""
+    if n is True or n is False or not hasattr(n, "__index__"):  # bool is a dtype here
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    n = n.__index__()
+    if n < 1:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _threads.set_width(n)
 
 
 def get_num_threads() -> int:
-    """The number of CPUs (numpy and Numba choose their own thread counts)."""
-    import os
-    return os.cpu_count() or 1
+    """The number of threads one large operation uses (``TAPEGRAD_THREADS``, else the CPUs
+    this process may run on, until ``set_num_threads`` changes it)."""
+    return _threads.THREADS
 
 
 from . import autograd, jit, nn, optim, profile, viz  # noqa: E402,F401

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import threads
 from .registry import upper
 
 SAVED_NAMES = ("a", "b", "c", "out")
@@ -562,7 +563,7 @@ class _Numpy:
     transpose = staticmethod(np.transpose)
     swapaxes = staticmethod(np.swapaxes)
     expand_dims = staticmethod(np.expand_dims)
-    matmul = staticmethod(np.matmul)
+    matmul = staticmethod(threads.matmul)  # BLAS threads sized by m*n*k
     cumsum = staticmethod(np.cumsum)
     where = staticmethod(np.where)
     equal = staticmethod(np.equal)

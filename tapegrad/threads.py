@@ -1,17 +1,51 @@
-"""One thread pool for work split over the CPU's cores: large JIT kernels (which release the GIL)
-and large transcendental ufuncs in the forward (numpy releases it too)."""
+"""How many threads each operation gets: tapegrad's own pool (large JIT kernels and large
+transcendental ufuncs, which release the GIL, split over threads) and numpy's BLAS (matrix
+products).
+
+The policy, per operation, like PyTorch's grain size:
+- a matrix product whose m*n*k is below ``BLAS_MIN`` runs BLAS on one thread; a larger one runs
+  it on ``THREADS`` threads (``tapegrad.set_num_threads``);
+- an elementwise kernel or ufunc over fewer than ``PARALLEL_MIN`` elements runs on the calling
+  thread; a larger one is split over ``THREADS`` threads of tapegrad's pool;
+- a wide BLAS call and a split kernel never run at the same moment: both hold ``_big``.
+
+BLAS's width is changed through threadpoolctl's controller for each BLAS library numpy loaded,
+found once and cached (its ``threadpool_limits`` context manager enumerates the loaded libraries
+on every entry: about 0.5 ms, more than a small matmul), and only when the wanted width differs
+from the one last set, so a run of small products costs one comparison each. Without
+threadpoolctl, BLAS keeps its own width (``blas_libraries()`` is then empty).
+
+The thresholds were measured on a 2-core machine by ``python benchmarks/threads.py
+--calibrate``; ``TAPEGRAD_BLAS_MIN`` and ``TAPEGRAD_PARALLEL_MIN`` override them.
+"""
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
 from .envvars import env_int
 
-THREADS = env_int("TAPEGRAD_THREADS", os.cpu_count() or 1, minimum=1)
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# The width: threads for a large operation (set_num_threads changes it).
+THREADS = env_int("TAPEGRAD_THREADS", _cpus(), minimum=1)
 # Arrays this large are split across threads; smaller ones do not pay for the hand-off.
 PARALLEL_MIN = env_int("TAPEGRAD_PARALLEL_MIN", 1 << 17, minimum=1)
+# Matrix products with m*n*k below this run BLAS on one thread.
+BLAS_MIN = env_int("TAPEGRAD_BLAS_MIN", 1 << 24, minimum=0)
+
 _pool: list = []
+_big = threading.Lock()     # held by a wide BLAS call or a split kernel: never both at once
+_blas_now = 0               # the width BLAS was last set to by us (0: not yet)
+_blas_libs: list | None = None
 
 
 def pool():
@@ -21,20 +55,105 @@ def pool():
     return _pool[0]
 
 
+def set_width(n: int) -> None:
+    """Use ``n`` threads for large operations from now on (the pool grows if it must)."""
+    global THREADS
+    with _big:
+        THREADS = n
+        if _pool and _pool[0]._max_workers < n:
+            old = _pool.pop()
+            old.shutdown(wait=False)
+        if _blas_now > 1:   # a wide BLAS follows the new width at its next wide call
+            _set_blas(n)
+
+
+def blas_libraries() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process ([] without
+    threadpoolctl). Found once: numpy loads its BLAS at import."""
+    global _blas_libs
+    if _blas_libs is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas_libs = []
+        else:
+            _blas_libs = [lib for lib in ThreadpoolController().lib_controllers
+                          if lib.user_api == "blas"]
+    return _blas_libs
+
+
+def _set_blas(n: int) -> None:
+    global _blas_now
+    for lib in blas_libraries():
+        lib.set_num_threads(n)
+    _blas_now = n
+
+
+def blas_threads() -> int | None:
+    """The width BLAS runs at now, as its library reports it (None without threadpoolctl)."""
+    libs = blas_libraries()
+    return libs[0].get_num_threads() if libs else None
+
+
+def blas_width(mnk: int) -> int:
+    """The policy: BLAS threads for a product of size m*n*k."""
+    return 1 if mnk < BLAS_MIN or THREADS == 1 else THREADS
+
+
+def _mnk(a: np.ndarray, b: np.ndarray) -> int:
+    """m*n*k of one product in ``a @ b`` (batch dimensions excluded: BLAS is called per matrix)."""
+    k = a.shape[-1]
+    m = a.shape[-2] if a.ndim > 1 else 1
+    n = b.shape[-1] if b.ndim > 1 else 1
+    return m * n * k
+
+
+# A test hook: called with (mnk, BLAS's reported width) inside every matmul when set.
+_probe = None
+
+
+def matmul(a: np.ndarray, b: np.ndarray):
+    """``np.matmul(a, b)`` with BLAS on one thread for a small product, on ``THREADS`` for a
+    large one."""
+    mnk = a.size * b.shape[1] if a.ndim == 2 and b.ndim == 2 else _mnk(a, b)
+    if mnk < BLAS_MIN or THREADS == 1:
+        if _blas_now != 1:
+            _set_blas(1)
+        if _probe is not None:
+            _probe(mnk, blas_threads())
+        return np.matmul(a, b)
+    with _big:
+        if _blas_now != THREADS:
+            _set_blas(THREADS)
+        if _probe is not None:
+            _probe(mnk, blas_threads())
+        return np.matmul(a, b)
+
+
 def chunks(n: int):
     """(lo, hi) ranges, one per thread."""
     step = -(-n // THREADS)
     return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
+def run_split(fn, n: int, sliced) -> None:
+    """``fn(count, *sliced(lo, hi))`` for each thread's range of n elements, the calling thread
+    taking the first; under ``_big``, so no wide BLAS call runs meanwhile."""
+    with _big:
+        parts = chunks(n)
+        futures = [pool().submit(fn, hi - lo, *sliced(lo, hi)) for lo, hi in parts[1:]]
+        lo, hi = parts[0]
+        fn(hi - lo, *sliced(lo, hi))
+        for f in futures:
+            f.result()
+
+
 def split_ufunc(ufunc, a: np.ndarray) -> np.ndarray:
     """``ufunc(a)`` computed by all threads, each on a slice (a must be C-contiguous)."""
+    if THREADS == 1:
+        return ufunc(a)
     out = np.empty_like(a)
     src, dst = a.reshape(-1), out.reshape(-1)
-    parts = chunks(src.size)
-    futures = [pool().submit(ufunc, src[lo:hi], out=dst[lo:hi]) for lo, hi in parts[1:]]
-    lo, hi = parts[0]
-    ufunc(src[lo:hi], out=dst[lo:hi])
-    for f in futures:
-        f.result()
+    run_split(lambda count, s, d: ufunc(s, out=d), src.size,
+              lambda lo, hi: (src[lo:hi], dst[lo:hi]))
     return out

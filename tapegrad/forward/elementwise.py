@@ -136,7 +136,7 @@ def _make_unary(opname: str):
     floating = opname in _FLOATING
     plan = op.plans[1]
     save_a, save_out = plan[0], plan[3]
-    heavy = fwd in _COMPUTE_BOUND and threads.THREADS > 1
+    heavy = fwd in _COMPUTE_BOUND  # split_ufunc runs on one thread under set_num_threads(1)
     default_name = op.node_name
 
     def f(x, params=(), name=None):

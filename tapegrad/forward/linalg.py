@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, threads
 from ..ops import OPS
 from ..tensor import Tensor
 from .elementwise import mul, to_dtype
@@ -52,7 +52,7 @@ def _matmul(input, other, name=None):
                            f"[{xa.shape[0] if xa.ndim > 2 else 1}, {k1}] but got: "
                            f"[{ya.shape[0] if ya.ndim > 2 else 1}, {k2}].")
     try:
-        data = np.matmul(xa, ya)
+        data = threads.matmul(xa, ya)  # BLAS threads sized by m*n*k
     except ValueError:
         raise _broadcast_error(xa.shape[:-2], ya.shape[:-2]) from None
     data = np.asarray(data)

@@ -37,6 +37,7 @@ _TRANSCENDENTAL = ("exp(", "log(", "sin(", "cos(", "tanh(", "sqrt(")
 
 # measured / predicted compile seconds, as an exponential average over this process's compiles
 _scale = [1.0]
+_observed = [0]  # compiles measured in this process
 
 
 def fused_positions(plan: Plan) -> frozenset:
@@ -103,7 +104,12 @@ def compile_seconds(plan: Plan) -> float:
 
 
 def observe_compile(records: int, seconds: float) -> None:
-    """Calibrate the compile prediction with a compile measured in this process."""
+    """Calibrate the compile prediction with a compile measured in this process. The first
+    compile of a process also pays Numba's lazy set-up (about a second, predicted apart as part
+    of NUMBA_INIT_SECONDS), so it does not calibrate."""
+    _observed[0] += 1
+    if _observed[0] == 1:
+        return
     predicted = COMPILE_FIXED + COMPILE_PER_RECORD * records
     ratio = min(10.0, max(0.1, seconds / predicted))
     _scale[0] = 0.7 * _scale[0] + 0.3 * ratio

@@ -34,16 +34,11 @@ def _call(kernel, n: int, args: list) -> None:
     if n < threads.PARALLEL_MIN or threads.THREADS == 1:
         kernel(n, *args)
         return
-    parts = threads.chunks(n)
 
     def sliced(lo, hi):
         return [a[lo:hi] if type(a) is np.ndarray else a for a in args]
 
-    futures = [threads.pool().submit(kernel, hi - lo, *sliced(lo, hi)) for lo, hi in parts[1:]]
-    lo, hi = parts[0]
-    kernel(hi - lo, *sliced(lo, hi))
-    for f in futures:
-        f.result()
+    threads.run_split(kernel, n, sliced)
 
 
 class _Entry:
