@@ -46,6 +46,10 @@ from . import linalg  # noqa: F401
 from .forward import (arctan, arctan2, argsort, atan, atan2, cumprod, det, diag,  # noqa: F401
                       diagonal, einsum, flip, moveaxis, movedim, repeat_interleave, roll, sort,
                       tensordot, tile, trace)
+from .forward import (acos, acosh, addcdiv, addcmul, arccos, arccosh, arcsin,  # noqa: F401
+                      arcsinh, arctanh, asin, asinh, atanh, cosh, deg2rad, erf, erfc, erfinv,
+                      exp2, fix, fmod, frac, hypot, lerp, log2, log10, logaddexp, logaddexp2,
+                      logit, rad2deg, remainder, sinc, sinh, trunc, xlogy)
 from .numpy_api import bind as _bind_numpy
 
 _bind()
@@ -140,6 +144,10 @@ __all__ = [
     "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh",
     "atan", "arctan", "atan2", "arctan2", "sigmoid", "relu", "sign", "floor", "ceil", "round",
     "clamp", "clip", "maximum", "minimum", "where", "masked_fill", "clone",
+    "sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "arcsinh", "arccosh", "arctanh",
+    "arcsin", "arccos", "erf", "erfc", "erfinv", "log2", "log10", "exp2", "hypot", "logaddexp",
+    "logaddexp2", "fmod", "remainder", "trunc", "fix", "frac", "logit", "xlogy", "sinc",
+    "deg2rad", "rad2deg", "lerp", "addcmul", "addcdiv",
     # comparisons and logic
     "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose", "isfinite", "isinf",
     "isnan", "logical_and", "logical_not", "logical_or", "logical_xor", "all", "any",

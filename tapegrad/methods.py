@@ -269,4 +269,25 @@ def bind() -> None:
         for name in names:
             setattr(T, name, getattr(mod, name))
     T.inverse = F.inv
+    _bind_special(T)
     T.det = F.det
+
+
+# issue 13's pointwise math (forward/special.py): the functions, and in-place forms where
+# PyTorch has them.
+_SPECIAL = ("sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "arcsinh", "arccosh",
+            "arctanh", "arcsin", "arccos", "erf", "erfc", "erfinv", "log2", "log10", "exp2",
+            "hypot", "logaddexp", "logaddexp2", "fmod", "remainder", "trunc", "fix", "frac",
+            "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "lerp", "addcmul", "addcdiv")
+_SPECIAL_INPLACE = ("sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "arcsinh",
+                    "arccosh", "arctanh", "arcsin", "arccos", "erf", "erfc", "erfinv", "log2",
+                    "log10", "exp2", "hypot", "fmod", "remainder", "trunc", "fix", "frac",
+                    "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "lerp", "addcmul",
+                    "addcdiv")
+
+
+def _bind_special(T) -> None:
+    for name in _SPECIAL:
+        setattr(T, name, getattr(F, name))
+    for name in _SPECIAL_INPLACE:
+        setattr(T, name + "_", _inplace_method(getattr(F, name)))

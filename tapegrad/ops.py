@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import threads
+from . import special, threads
 from .registry import upper
 
 SAVED_NAMES = ("a", "b", "c", "out")
@@ -157,6 +157,116 @@ FORWARD: dict[str, Callable] = {
     "atan": np.arctan, "atan2": np.arctan2,
     "maximum": np.maximum, "minimum": np.minimum, "where": np.where, "copy": np.array,
 }
+
+
+# ---- pointwise math and activations (issue 13): PyTorch's derivatives.yaml, as rows --------
+# Constants: 2/sqrt(pi), sqrt(pi)/2, ln 2, ln 10, 1/sqrt(2), 1/sqrt(2 pi), sqrt(2/pi), pi/180.
+_ew("sinh", "SinhBackward0", "g * 0.5 * (exp(a) + exp(-a))")
+_ew("cosh", "CoshBackward0", "g * 0.5 * (exp(a) - exp(-a))")
+_ew("asinh", "AsinhBackward0", "g / sqrt(a * a + 1)")
+_ew("acosh", "AcoshBackward0", "g / sqrt(a * a - 1)", domain="g")
+_ew("atanh", "AtanhBackward0", "g / (1 - a * a)", domain="s")
+_ew("asin", "AsinBackward0", "g / sqrt(1 - a * a)", domain="s")
+_ew("acos", "AcosBackward0", "-g / sqrt(1 - a * a)", domain="s")
+_ew("erf", "ErfBackward0", "g * 1.1283791670955126 * exp(-a * a)")
+_ew("erfc", "ErfcBackward0", "-g * 1.1283791670955126 * exp(-a * a)")
+_ew("erfinv", "ErfinvBackward0", "g * 0.886226925452758 * exp(out * out)", domain="s")
+_ew("log2", "Log2Backward0", "g / (a * 0.6931471805599453)", domain="p")
+_ew("log10", "Log10Backward0", "g / (a * 2.302585092994046)", domain="p")
+_ew("exp2", "Exp2Backward0", "g * out * 0.6931471805599453")
+_ew("hypot", "HypotBackward0", "g * a / out", "g * b / out")
+_ew("logaddexp", "LogaddexpBackward0", "g / (1 + exp(b - a))", "g / (1 + exp(a - b))")
+_ew("logaddexp2", "Logaddexp2Backward0", "g / (1 + exp((b - a) * 0.6931471805599453))",
+    "g / (1 + exp((a - b) * 0.6931471805599453))")
+_ew("fmod", "FmodBackward0", "g", "-g * trunc(a / b)", domain="rp")
+_ew("remainder", "RemainderBackward0", "g", "-g * floor(a / b)", domain="rp")
+_ew("trunc", "TruncBackward0", "0 * g")
+_ew("frac", "FracBackward0", "g")
+_ew("logit", "LogitBackward0", "g / (a * (1 - a))", domain="u")
+_ew("xlogy", "XlogyBackward0", "where((a == 0) & (b <= 0), 0 * g, g * log(b))", "g * a / b",
+    domain="rp")
+_ew("sinc", "SincBackward0", "where(a == 0, 0 * g, g * (3.141592653589793 * a * cos("
+    "3.141592653589793 * a) - sin(3.141592653589793 * a)) / (3.141592653589793 * a * a))")
+_ew("deg2rad", "Deg2RadBackward0", "g * 0.017453292519943295")
+_ew("rad2deg", "Rad2DegBackward0", "g * 57.29577951308232")
+_ew("lerp", "LerpBackward1", "g * (1 - c)", "g * c", "g * (b - a)")
+_ew("lerp_scalar", "LerpBackward0", "g * (1 - weight)", "g * weight", params=("weight",))
+_ew("addcmul", "AddcmulBackward0", "g", "g * value * c", "g * value * b", params=("value",))
+_ew("addcdiv", "AddcdivBackward0", "g", "g * value / c", "-g * value * b / (c * c)",
+    params=("value",), domain="rrp")
+_ew("softplus", "SoftplusBackward0", "where(a * beta > threshold, g, g / (1 + exp(-a * beta)))",
+    params=("beta", "threshold"))
+_ew("gelu", "GeluBackward0", "g * (0.5 * (1 + erf(a * 0.7071067811865476)) "
+    "+ a * 0.3989422804014327 * exp(-0.5 * a * a))")
+_ew("gelu_tanh", "GeluBackward0", "g * (0.5 * (1 + tanh(0.7978845608028654 * (a + 0.044715 * a "
+    "* a * a))) + 0.5 * a * (1 - tanh(0.7978845608028654 * (a + 0.044715 * a * a * a)) ** 2) "
+    "* 0.7978845608028654 * (1 + 0.134145 * a * a))")
+_ew("silu", "SiluBackward0", "g / (1 + exp(-a)) * (1 + a * (1 - 1 / (1 + exp(-a))))")
+_ew("mish", "MishBackward0", "g * (tanh(log(1 + exp(a))) + a / (1 + exp(-a)) "
+    "* (1 - tanh(log(1 + exp(a))) ** 2))")
+_ew("elu", "EluBackward0", "where(a > 0, g * scale, g * scale * alpha * input_scale "
+    "* exp(a * input_scale))", params=("alpha", "scale", "input_scale"))
+_ew("hardtanh", "HardtanhBackward0", "where((a > lo) & (a < hi), g, 0 * g)", params=("lo", "hi"))
+_ew("hardsigmoid", "HardsigmoidBackward0", "where((a > -3) & (a < 3), g / 6, 0 * g)")
+_ew("hardswish", "HardswishBackward0",
+    "where(a < -3, 0 * g, where(a <= 3, g * (a / 3 + 0.5), g))")
+_ew("logsigmoid", "LogSigmoidBackward0", "g / (1 + exp(a))")
+PARAM_SAMPLES.update({"lerp_scalar": (0.3,), "addcmul": (0.5,), "addcdiv": (-0.7,),
+                      "softplus": (1.5, 2.0), "elu": (1.2, 1.05, 0.8), "hardtanh": (-0.5, 0.7)})
+
+
+def _pos(a):
+    return np.minimum(a, 0)
+
+
+def _lerp(a, b, w):
+    # PyTorch's two-sided form: exact at both ends.
+    d = b - a
+    return np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w))
+
+
+def _xlogy(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = a * np.log(b)
+    r = np.asarray(r)
+    return np.where((a == 0) & ~np.isnan(b), np.zeros((), r.dtype), r)
+
+
+def _softplus(a, beta, threshold):
+    z = a * beta
+    return np.where(z > threshold, a, (np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)) / beta)
+
+
+def _gelu_tanh(a):
+    return 0.5 * a * (1 + np.tanh(0.7978845608028654 * (a + 0.044715 * a * a * a)))
+
+
+def _logsigmoid(a):
+    return -(np.log1p(np.exp(-np.abs(a))) + np.maximum(-a, 0))
+
+
+FORWARD.update({
+    "sinh": np.sinh, "cosh": np.cosh, "asinh": np.arcsinh, "acosh": np.arccosh,
+    "atanh": np.arctanh, "asin": np.arcsin, "acos": np.arccos, "erf": special.erf,
+    "erfc": special.erfc, "erfinv": special.erfinv, "log2": np.log2, "log10": np.log10,
+    "exp2": np.exp2, "hypot": np.hypot, "logaddexp": np.logaddexp, "logaddexp2": np.logaddexp2,
+    "fmod": np.fmod, "remainder": np.remainder, "trunc": np.trunc,
+    "frac": lambda a: a - np.trunc(a), "logit": lambda a: np.log(a / (1 - a)), "xlogy": _xlogy,
+    "sinc": np.sinc, "deg2rad": np.deg2rad, "rad2deg": np.rad2deg,
+    "lerp": _lerp, "lerp_scalar": _lerp,
+    "addcmul": lambda a, b, c, value: a + value * b * c,
+    "addcdiv": lambda a, b, c, value: a + value * b / c,
+    "softplus": _softplus,
+    "gelu": lambda a: 0.5 * a * (1 + special.erf(a * 0.7071067811865476)),
+    "gelu_tanh": _gelu_tanh, "silu": lambda a: a * _sigmoid(a),
+    "mish": lambda a: a * np.tanh(_softplus(a, 1.0, 20.0)),
+    "elu": lambda a, alpha, scale, input_scale: scale * np.where(
+        a > 0, a, alpha * np.expm1(_pos(a) * input_scale)),
+    "hardtanh": lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi),
+    "hardsigmoid": lambda a: np.minimum(np.maximum(a / 6 + 0.5, 0), 1),
+    "hardswish": lambda a: a * np.minimum(np.maximum(a + 3, 0), 6) / 6,
+    "logsigmoid": _logsigmoid,
+})
 
 
 # ---- structural: a VJP each, written against the namespace xp --------------------------
@@ -588,4 +698,5 @@ class _Numpy:
 
 NP = _Numpy()
 FORMULA_NUMPY = {"where": np.where, "sign": np.sign, "log": np.log, "exp": np.exp,
-                 "sin": np.sin, "cos": np.cos, "sqrt": np.sqrt, "tanh": np.tanh}
+                 "sin": np.sin, "cos": np.cos, "sqrt": np.sqrt, "tanh": np.tanh,
+                 "erf": special.erf, "trunc": np.trunc, "floor": np.floor}

@@ -38,6 +38,10 @@ def sample(domain: str, shape, rng) -> np.ndarray:
         return rng.uniform(0.5, 2.0, shape)
     if domain == "s":
         return rng.uniform(-1.0, 1.0, shape)
+    if domain == "g":  # greater than 1 (acosh)
+        return rng.uniform(1.2, 3.0, shape)
+    if domain == "u":  # inside (0, 1) (logit)
+        return rng.uniform(0.1, 0.9, shape)
     if domain == "b":
         return rng.random(shape) > 0.5
     values = rng.standard_normal(shape)
@@ -62,6 +66,8 @@ def call_elementwise(name: str, inputs):
         return F.where(*inputs)
     if name == "copy":
         return F.clone(inputs[0])
+    if op.arity == 3 or op.params and op.arity == 2:
+        return F.elementwise(name, *inputs, params=PARAM_SAMPLES.get(name, ()))
     if op.arity == 2:
         return F.binary(name, *inputs)
     return F.unary(name, inputs[0], PARAM_SAMPLES.get(name, ()))

@@ -12,7 +12,7 @@ ROOT = pathlib.Path(tapegrad.__file__).parent
 # Bottom to top. A module may import its own layer and those below, never one above.
 LAYERS = [
     ("core", ["envvars", "registry", "dtypes", "tape", "threads", "grad_mode", "structure",
-              "cuda"]),
+              "cuda", "special"]),
     ("tensor", ["tensor", "printing"]),
     ("ops and forward", ["ops", "creation", "forward", "methods", "numpy_api", "linalg"]),
     ("engine", ["engine", "backends"]),

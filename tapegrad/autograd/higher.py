@@ -149,7 +149,8 @@ def _where(c, x, y):
 
 
 FORMULA_TENSOR = {"where": _where, "sign": F.sign, "log": F.log,
-                  "exp": F.exp, "sin": F.sin, "cos": F.cos, "sqrt": F.sqrt, "tanh": F.tanh}
+                  "exp": F.exp, "sin": F.sin, "cos": F.cos, "sqrt": F.sqrt, "tanh": F.tanh,
+                  "erf": F.erf, "trunc": F.trunc, "floor": F.floor}
 
 
 def _bound(value: np.ndarray, slot: int, tape) -> Tensor:

@@ -11,6 +11,7 @@ when a gradient is wanted, appends one record to this thread's tape (``record.em
     join         cat, stack, split, chunk, unbind
     inplace      in-place ops and their checks
     sort         sort and argsort
+    special      pointwise math beyond the basics (erf, hyperbolic, lerp, ...), activations
 """
 from __future__ import annotations
 
@@ -167,3 +168,40 @@ from .shape import (
                      view,
 )
 from .sort import argsort, sort
+from .special import (
+                     acos,
+                     acosh,
+                     addcdiv,
+                     addcmul,
+                     arccos,
+                     arccosh,
+                     arcsin,
+                     arcsinh,
+                     arctanh,
+                     asin,
+                     asinh,
+                     atanh,
+                     cosh,
+                     deg2rad,
+                     elementwise,
+                     erf,
+                     erfc,
+                     erfinv,
+                     exp2,
+                     fix,
+                     fmod,
+                     frac,
+                     hypot,
+                     lerp,
+                     log2,
+                     log10,
+                     logaddexp,
+                     logaddexp2,
+                     logit,
+                     rad2deg,
+                     remainder,
+                     sinc,
+                     sinh,
+                     trunc,
+                     xlogy,
+)

@@ -24,7 +24,13 @@ from .record import (
 
 _FLOATING = frozenset(("div", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
                        "atan", "atan2",
-                       "tanh", "sigmoid", "reciprocal"))
+                       "tanh", "sigmoid", "reciprocal",
+                       # issue 13's pointwise math: integer inputs give the default float dtype
+                       "sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "erf", "erfc",
+                       "erfinv", "log2", "log10", "exp2", "hypot", "logaddexp", "logaddexp2",
+                       "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "softplus", "gelu",
+                       "gelu_tanh", "silu", "mish", "elu", "hardsigmoid", "hardswish",
+                       "logsigmoid"))
 
 
 def _make_binary(opname: str):
@@ -116,7 +122,8 @@ def _make_binary(opname: str):
 
 
 _BINARY = {name: _make_binary(name) for name in ("add", "sub", "mul", "div", "pow", "maximum",
-                                                  "minimum", "atan2")}
+                                                  "minimum", "atan2", "hypot", "logaddexp",
+                                                  "logaddexp2", "fmod", "remainder", "xlogy")}
 
 
 def binary(opname: str, x, y, name: str | None = None):

@@ -16,7 +16,10 @@ from .plan import ARR, Run
 
 # Functions a formula may call, and what they become in a kernel.
 RENDER_FUNCTIONS = {"where": None, "exp": "np.exp", "log": "np.log", "sin": "np.sin",
-                    "cos": "np.cos", "sign": "np.sign", "sqrt": "np.sqrt", "tanh": "np.tanh"}
+                    "cos": "np.cos", "sign": "np.sign", "sqrt": "np.sqrt", "tanh": "np.tanh",
+                    "erf": "math.erf", "trunc": "np.trunc", "floor": "np.floor"}
+# Those computing in float64 whatever their argument: their result is cast to the run's dtype.
+_FLOAT64_ONLY = frozenset(("erf",))
 _SAVED = ("a", "b", "c", "out")
 _PREFIX = {"a": "a", "b": "b", "c": "c", "out": "o"}
 
@@ -42,6 +45,8 @@ class _Rewrite(ast.NodeTransformer):
             cond, x, y = node.args
             return ast.IfExp(cond, x, y)
         node.func = ast.parse(RENDER_FUNCTIONS[fn], mode="eval").body
+        if fn in _FLOAT64_ONLY:
+            return ast.Call(ast.Name("_f", ast.Load()), [node], [])
         return node
 
 
@@ -111,5 +116,7 @@ def render(run: Run, incoming: tuple, dtype: str, cache: bool, labels=None) -> s
         f"def kernel({', '.join(args)}):",
         "    for i in range(n):",
     ]
+    if any("math." in line for line in body):
+        lines.insert(1, "import math")
     lines += ["        " + line for line in init + body + store]
     return "\n".join(lines) + "\n"
