@@ -4,10 +4,12 @@ products).
 
 The policy, per operation, like PyTorch's grain size:
 - a matrix product whose m*n*k is below ``BLAS_MIN`` runs BLAS on one thread; a larger one runs
-  it on ``THREADS`` threads (``tapegrad.set_num_threads``);
+  it on ``THREADS`` threads (``tapegrad.set_num_threads``); after a large product BLAS goes back
+  to one thread once ``NARROW_AFTER`` small products have run in a row (see ``matmul``);
 - an elementwise kernel or ufunc over fewer than ``PARALLEL_MIN`` elements runs on the calling
   thread; a larger one is split over ``THREADS`` threads of tapegrad's pool;
-- a wide BLAS call and a split kernel never run at the same moment: both hold ``_big``.
+- a wide BLAS call and a split kernel never run at the same moment: both hold ``_big``, and a
+  split kernel first sets BLAS to one thread.
 
 BLAS's width is changed through threadpoolctl's controller for each BLAS library numpy loaded,
 found once and cached (its ``threadpool_limits`` context manager enumerates the loaded libraries
@@ -108,21 +110,32 @@ def _mnk(a: np.ndarray, b: np.ndarray) -> int:
     return m * n * k
 
 
+# Small products in a row after which a wide BLAS goes back to one thread.
+NARROW_AFTER = env_int("TAPEGRAD_BLAS_NARROW_AFTER", 8, minimum=1)
+_small_run = 0
+
 # A test hook: called with (mnk, BLAS's reported width) inside every matmul when set.
 _probe = None
 
 
 def matmul(a: np.ndarray, b: np.ndarray):
     """``np.matmul(a, b)`` with BLAS on one thread for a small product, on ``THREADS`` for a
-    large one."""
+    large one. After a large product BLAS stays wide for up to ``NARROW_AFTER`` - 1 small ones:
+    narrowing and widening again costs a wake-up of BLAS's threads (about 3 ms each on a
+    loaded 2-core machine), so a training step that alternates large and small products keeps
+    its width, and a run of small products goes to one thread."""
+    global _small_run
     mnk = a.size * b.shape[1] if a.ndim == 2 and b.ndim == 2 else _mnk(a, b)
     if mnk < BLAS_MIN or THREADS == 1:
         if _blas_now != 1:
-            _set_blas(1)
+            _small_run += 1
+            if _small_run >= NARROW_AFTER or THREADS == 1:
+                _set_blas(1)
         if _probe is not None:
             _probe(mnk, blas_threads())
         return np.matmul(a, b)
     with _big:
+        _small_run = 0
         if _blas_now != THREADS:
             _set_blas(THREADS)
         if _probe is not None:
@@ -140,6 +153,8 @@ def run_split(fn, n: int, sliced) -> None:
     """``fn(count, *sliced(lo, hi))`` for each thread's range of n elements, the calling thread
     taking the first; under ``_big``, so no wide BLAS call runs meanwhile."""
     with _big:
+        if _blas_now > 1:   # BLAS's idle threads sleep rather than spin beside the pool's
+            _set_blas(1)
         parts = chunks(n)
         futures = [pool().submit(fn, hi - lo, *sliced(lo, hi)) for lo, hi in parts[1:]]
         lo, hi = parts[0]

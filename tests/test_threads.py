@@ -72,6 +72,7 @@ def test_blas_width_follows_the_policy_forward_and_backward():
     threads.BLAS_MIN = 64 * 64 * 64         # small and large, cheaply
     seen = []
     threads._probe = lambda mnk, width: seen.append((mnk, width))
+    threads._set_blas(1)
     x = tapegrad.randn(8, 8, requires_grad=True)
     w = tapegrad.randn(8, 8, requires_grad=True)
     (x @ w).sum().backward()                  # 512 each: small
@@ -82,8 +83,22 @@ def test_blas_width_follows_the_policy_forward_and_backward():
     (x @ w).sum().backward()                  # forward and both backward products: large
     assert len(seen) == 3 and all(width == 2 for _, width in seen), seen
     seen.clear()
+    for _ in range(threads.NARROW_AFTER):   # after a large product BLAS stays wide a while
+        tapegrad.bmm(tapegrad.randn(2, 4, 4), tapegrad.randn(2, 4, 4))
+    assert seen == [(64, 2)] * (threads.NARROW_AFTER - 1) + [(64, 1)]
+    seen.clear()
     tapegrad.bmm(tapegrad.randn(2, 4, 4), tapegrad.randn(2, 4, 4))
     assert seen == [(64, 1)]
+
+
+@needs_blas_control
+def test_split_kernel_narrows_blas():
+    tapegrad.set_num_threads(2)
+    threads.BLAS_MIN = 0
+    threads.matmul(np.ones((4, 4)), np.ones((4, 4)))
+    assert threads.blas_threads() == 2
+    threads.split_ufunc(np.tanh, np.ones(100))
+    assert threads.blas_threads() == 1
 
 
 @needs_blas_control
