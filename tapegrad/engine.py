@@ -343,6 +343,8 @@ def run_backward(roots: list, grads: list, retain_graph: bool, create_graph: boo
         else:
             backends.run(bw, tape)
     finish(bw, retain_graph, accumulate=inputs is None)
+    if _PROFILERS and not create_graph:
+        _PROFILERS[-1].after_backward()
     if inputs is None:
         return None
     out = []

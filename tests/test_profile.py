@@ -196,7 +196,16 @@ def test_cli_trace_is_chrome_trace_json_matching_the_tape(tmp_path):
         assert [k["name"] for k in kids] == ["SumBackward0", "TanhBackward0", "MulBackward0",
                                              "AccumulateGrad"]
     assert any(e["tid"] == 2 and e["cat"] == "kernel" for e in events)  # fused tanh and mul
-    assert sum(1 for e in events if e["tid"] == 0) == 4  # 3 steps and the rest of the script
+    # the script's own thread: 3 steps before each backward, the 3 real backward passes, the rest
+    script_events = [e["name"] for e in events if e["tid"] == 0]
+    assert len(script_events) == 7
+    assert [n for n in script_events if n.startswith("backward")] == [
+        "backward 1 (auto)", "backward 2 (auto)", "backward 3 (auto)"]
+    # the forward records, in order, each step: x * 2, tanh, sum
+    forward = [e["name"] for e in events if e["tid"] == 4]
+    assert forward == ["mul", "tanh", "sum"] * 3
+    times = [e["ts"] for e in events if e["tid"] == 4]
+    assert times == sorted(times)
 
 
 # ---- verdicts --------------------------------------------------------------------------

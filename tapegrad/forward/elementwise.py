@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import dtypes, threads
 from ..dtypes import result_type, scalar_result_type
-from ..registry import SAVED_HOOKS, upper
+from ..registry import FORWARD_WATCHERS, SAVED_HOOKS, upper
 from ..ops import FORWARD, NO_SAVE, OPS
 from ..tape import TLS, Record
 from ..tensor import Tensor, recorded
@@ -113,6 +113,9 @@ def _make_binary(opname: str):
         records[slot] = rec
         if SAVED_HOOKS:
             upper("pack_saved")(rec, (x, y), out)
+        if FORWARD_WATCHERS:
+            for watch in FORWARD_WATCHERS:
+                watch(rec)
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out
@@ -184,6 +187,9 @@ def _make_unary(opname: str):
         records[slot] = rec
         if SAVED_HOOKS:
             upper("pack_saved")(rec, (x,), out)
+        if FORWARD_WATCHERS:
+            for watch in FORWARD_WATCHERS:
+                watch(rec)
         if st.anomaly:
             rec.where = "".join(traceback.format_stack()[:-1])
         return out

@@ -12,7 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..creation import tensor
 from ..dtypes import result_type, scalar_result_type
-from ..registry import SAVED_HOOKS, upper
+from ..registry import FORWARD_WATCHERS, SAVED_HOOKS, upper
 from ..ops import NO_SAVE
 from ..structure import local_sig
 from ..tape import OTHER_THREAD, TLS, Record
@@ -71,6 +71,9 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
     rec.h = structural_hash(rec, tape.records)
     if SAVED_HOOKS:  # torch.autograd.graph.saved_tensors_hooks is active somewhere
         upper("pack_saved")(rec, inputs, out)
+    if FORWARD_WATCHERS:  # a profiler records the forward
+        for watch in FORWARD_WATCHERS:
+            watch(rec)
     if TLS.s.anomaly:
         rec.where = "".join(traceback.format_stack()[:-2])
     return out

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from ..engine import _PROFILERS as _ACTIVE  # the engine reports to the innermost profiler
 from ..engine import Backward
+from ..registry import FORWARD_WATCHERS
 from ..tape import LEAF, type_str
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -312,15 +313,45 @@ class Profiler:
         self.ops: dict[str, list] = {}       # grad_fn name -> [calls, self seconds]
         self.events: list[dict] = []         # Chrome trace events
         self._mark = self._started           # end of the profiler's last piece of work
+        self._forward: list = []             # (time appended, record) since the last backward
 
     def __enter__(self) -> "Profiler":
         _ACTIVE.append(self)
+        FORWARD_WATCHERS.append(self._watch)
         self._started = self._mark = time.perf_counter()
         return self
 
     def __exit__(self, *exc) -> None:
         _ACTIVE.remove(self)
-        self._span("rest of the script", "python", 0, self._mark, time.perf_counter(), {})
+        FORWARD_WATCHERS.remove(self._watch)
+        now = time.perf_counter()
+        self._forward_spans(now)
+        self._span("rest of the script", "python", 0, self._mark, now, {})
+
+    def _watch(self, rec) -> None:
+        """Called as each forward record is appended: its time, for the trace."""
+        if len(self._forward) < MAX_EVENTS:
+            self._forward.append((time.perf_counter(), rec))
+
+    def _forward_spans(self, until: float) -> None:
+        """The forward records since the last backward, each a span from the previous record's
+        end to its own (so a span holds the op and the Python around it)."""
+        prev = self._mark
+        for t, rec in self._forward:
+            if t > until:
+                break
+            self._span(rec.op.name, "forward", 4, prev, t,
+                       {"record": f"%{rec.out}", "type": type_str(rec.dtype, rec.shape)})
+            prev = t
+        self._forward.clear()
+
+    def after_backward(self) -> None:
+        """Called by the engine when a real backward has finished: its span in the trace."""
+        from ..backends import get_backend
+        now = time.perf_counter()
+        self._span(f"backward {self.backwards} ({get_backend()})", "backward", 0, self._mark,
+                   now, {})
+        self._mark = now
 
     # -- trace events --
     def _us(self, t: float) -> float:
@@ -351,6 +382,7 @@ class Profiler:
                 root=f"{root.name} {type_str(root.dtype, root.shape)}", ops=ops_summary(order),
                 fusible=bool(plan.runs), predicted_compile_s=cost.compile_seconds(plan))
         report.calls += 1
+        self._forward_spans(now)
         self._span(f"forward and the rest of the step (before backward {self.backwards})",
                    "python", 0, self._mark, now,
                    {"graph": report.label, "records": len(order), "ops": report.ops})
@@ -689,7 +721,7 @@ class Report:
         chrome://tracing): the script's steps between backward passes, each timed dry run
         record by record (interpreted) or kernel by kernel (JIT), and compiles."""
         names = {0: "script (forward, optimizer, real backward)", 1: "interpreted backward",
-                 2: "JIT backward (kernels)", 3: "compile / disk load"}
+                 2: "JIT backward (kernels)", 3: "compile / disk load", 4: "forward records"}
         meta = [{"name": "process_name", "ph": "M", "pid": 1, "tid": 0,
                  "args": {"name": "tapegrad.profile"}}]
         meta += [{"name": "thread_name", "ph": "M", "pid": 1, "tid": t, "args": {"name": n}}
