@@ -324,3 +324,20 @@ def test_draw_is_svg_with_one_node_per_record_and_the_marks():
     assert loss.grad_fn is not None
     loss.backward()  # drawing changed nothing
     assert "no history" in torch.viz.draw(torch.ones(2)).svg
+
+
+def test_a_notebook_cell_is_named_as_jupyter_names_it(monkeypatch):
+    """Rows in a notebook say 'In [7], line 3', not IPython's temporary file name."""
+    import types
+
+    from tapegrad.profile import profiler
+    fake = types.ModuleType("IPython")
+
+    class Shell:
+        class compile:
+            _filename_map = {"/tmp/ipykernel_1/4134659517.py": 7}
+
+    fake.get_ipython = lambda: Shell()
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert profiler._notebook_cell("/tmp/ipykernel_1/4134659517.py") == 7
+    assert profiler._notebook_cell("train.py") is None

@@ -125,7 +125,24 @@ def source_of_root(root_slot: int, root_rec) -> str:
                          candidates[0])
         break
     text = found[1] if len(found[1]) <= 60 else found[1][:57] + "..."
+    cell = _notebook_cell(filename)
+    if cell is not None:
+        return f"In [{cell}], line {found[0]}  {text}"
     return f"{short}:{found[0]}  {text}"
+
+
+def _notebook_cell(filename: str) -> int | None:
+    """The execution count of the notebook cell compiled under ``filename`` (IPython names a
+    cell's code ``/tmp/ipykernel_<pid>/<hash>.py``), as Jupyter's own tracebacks show it; None
+    outside IPython."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return None
+    try:
+        shell = ipython.get_ipython()
+        return shell.compile._filename_map.get(filename) if shell is not None else None
+    except AttributeError:  # an IPython without the map: keep the file name
+        return None
 
 
 def ops_summary(order) -> str:
