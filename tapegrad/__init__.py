@@ -50,6 +50,9 @@ from .forward import (acos, acosh, addcdiv, addcmul, arccos, arccosh, arcsin,  #
                       arcsinh, arctanh, asin, asinh, atanh, cosh, deg2rad, erf, erfc, erfinv,
                       exp2, fix, fmod, frac, hypot, lerp, log2, log10, logaddexp, logaddexp2,
                       logit, rad2deg, remainder, sinc, sinh, trunc, xlogy)
+from .forward import (aminmax, count_nonzero, diff, kthvalue, logcumsumexp,  # noqa: F401
+                      median, mode, nanmean, nanmedian, nanquantile, nansum, quantile, std_mean,
+                      topk, var_mean)
 from .numpy_api import bind as _bind_numpy
 
 _bind()
@@ -154,6 +157,8 @@ __all__ = [
     # reductions, scans, sorting
     "sum", "mean", "prod", "var", "std", "norm", "max", "min", "amax", "amin", "argmax",
     "argmin", "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod", "sort", "argsort",
+    "logcumsumexp", "diff", "topk", "kthvalue", "median", "nanmedian", "mode", "nansum",
+    "nanmean", "count_nonzero", "aminmax", "std_mean", "var_mean", "quantile", "nanquantile",
     "return_types",
     # matrix products and linear algebra
     "matmul", "mm", "mv", "bmm", "dot", "outer", "ger", "einsum", "tensordot", "trace", "det",

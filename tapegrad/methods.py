@@ -278,7 +278,10 @@ def bind() -> None:
 _SPECIAL = ("sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "arcsinh", "arccosh",
             "arctanh", "arcsin", "arccos", "erf", "erfc", "erfinv", "log2", "log10", "exp2",
             "hypot", "logaddexp", "logaddexp2", "fmod", "remainder", "trunc", "fix", "frac",
-            "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "lerp", "addcmul", "addcdiv")
+            "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "lerp", "addcmul", "addcdiv",
+            # reductions, scans and order statistics (forward/select.py)
+            "logcumsumexp", "diff", "topk", "kthvalue", "median", "nanmedian", "mode",
+            "nansum", "nanmean", "count_nonzero", "aminmax", "quantile", "nanquantile")
 _SPECIAL_INPLACE = ("sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "arcsinh",
                     "arccosh", "arctanh", "arcsin", "arccos", "erf", "erfc", "erfinv", "log2",
                     "log10", "exp2", "hypot", "fmod", "remainder", "trunc", "fix", "frac",

@@ -533,6 +533,19 @@ def _cumprod_vjp(xp, g, rec, a, b, out):
     return (np.moveaxis(res, -1, dim),)
 
 
+@_st("logcumsumexp", "LogcumsumexpBackward0", 1, (_A_OUT,), params=("dim",))
+def _logcumsumexp_vjp(xp, g, rec, a, b, out):
+    # d out_j / d a_i = exp(a_i - out_j) for j >= i: exp(a - c) times the reversed cumulative
+    # sum of g exp(c - out), c a constant (out's running maximum, the last entry) against
+    # overflow; out's spread along dim must stay under ~700 (PyTorch works in log space).
+    dim = rec.params[0]
+    c = np.amax(np.asarray(getattr(out, "_data", out)), axis=dim, keepdims=True)
+    c = np.where(np.isfinite(c), c, 0)
+    w = g * xp.exp(c - out)
+    rev = xp.sum(w, axis=dim, keepdims=True) - xp.cumsum(w, axis=dim) + w
+    return (xp.exp(a - c) * rev,)
+
+
 @_st("flip", "FlipBackward0", 1, (_NONE,), params=("dims",))
 def _flip_vjp(xp, g, rec, a, b, out):
     return (xp.flip(g, rec.params[0]),)

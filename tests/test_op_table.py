@@ -88,6 +88,7 @@ STRUCTURAL_SAMPLES = {
     "cat": (lambda a, b: tapegrad.cat([a, b, a], 1), [_x(3, 4), _x(3, 2)]),
     "stack": (lambda a, b: tapegrad.stack([a, b], 1), [_x(3, 4), _x(3, 4)]),
     "cumprod": (lambda x: x.cumprod(1) + tapegrad.cumprod(x, 0), [_x(3, 4)]),
+    "logcumsumexp": (lambda x: x.logcumsumexp(1) + tapegrad.logcumsumexp(x, 0), [_x(3, 4)]),
     "flip": (lambda x: x.flip((0, 1)) * x + tapegrad.flip(x, 1), [_x(3, 4)]),
     "roll": (lambda x: x.roll(1, 0) * x + tapegrad.roll(x, 2), [_x(3, 4)]),
     "trace": (lambda x: x.trace() * x, [_x(3, 4)]),

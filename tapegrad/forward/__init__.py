@@ -11,6 +11,7 @@ when a gradient is wanted, appends one record to this thread's tape (``record.em
     join         cat, stack, split, chunk, unbind
     inplace      in-place ops and their checks
     sort         sort and argsort
+    select       order statistics: topk, kthvalue, median, mode, quantile; nansum, diff, ...
     special      pointwise math beyond the basics (erf, hyperbolic, lerp, ...), activations
 """
 from __future__ import annotations
@@ -139,6 +140,23 @@ from .reduce import (
                      std,
                      sum,
                      var,
+)
+from .select import (
+                     aminmax,
+                     count_nonzero,
+                     diff,
+                     kthvalue,
+                     logcumsumexp,
+                     median,
+                     mode,
+                     nanmean,
+                     nanmedian,
+                     nanquantile,
+                     nansum,
+                     quantile,
+                     std_mean,
+                     topk,
+                     var_mean,
 )
 from .shape import (
                      _permute,

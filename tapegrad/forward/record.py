@@ -148,11 +148,12 @@ def _operands(x, y, floating: bool):
     return xa, ya, dt
 
 
-def _return_type(name: str):
-    base = namedtuple(name, ["values", "indices"])
+def _return_type(name: str, fields=("values", "indices")):
+    base = namedtuple(name, list(fields))
 
     def __repr__(self):
-        return f"tapegrad.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
+        return f"tapegrad.return_types.{name}(\n{body})"
     return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
 
 
@@ -161,6 +162,12 @@ class return_types:
     max = _return_type("max")
     min = _return_type("min")
     sort = _return_type("sort")
+    topk = _return_type("topk")
+    kthvalue = _return_type("kthvalue")
+    median = _return_type("median")
+    nanmedian = _return_type("nanmedian")
+    mode = _return_type("mode")
+    aminmax = _return_type("aminmax", ("min", "max"))
 
 
 # ---- helpers shared by the families ---------------------------------------------------
