@@ -128,6 +128,8 @@ def get_num_threads() -> int:
 from . import autograd, jit, nn, optim, profile, viz  # noqa: E402,F401
 from .explain import explain, trace_backward  # noqa: E402
 from . import utils  # noqa: E402,F401  (torch.utils.data)
+from .random import (Generator, bernoulli, default_generator,  # noqa: E402,F401
+                     get_rng_state, initial_seed, multinomial, set_rng_state)
 
 # The public API, listed by hand: a new public name is added here on purpose
 # (tests/test_public_api.py checks that each has a docstring and none is internal).
@@ -142,6 +144,8 @@ __all__ = [
     "tensor", "as_tensor", "from_numpy", "arange", "linspace", "logspace", "eye", "empty",
     "empty_like", "full", "full_like", "ones", "ones_like", "zeros", "zeros_like", "rand",
     "rand_like", "randn", "randn_like", "randint", "randperm", "normal", "manual_seed", "seed",
+    "Generator", "default_generator", "get_rng_state", "set_rng_state", "initial_seed",
+    "bernoulli", "multinomial",
     # elementwise
     "abs", "absolute", "add", "sub", "mul", "div", "pow", "neg", "negative", "reciprocal",
     "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh",

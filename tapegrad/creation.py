@@ -6,19 +6,8 @@ import math
 import numpy as np
 
 from . import dtypes
+from .random import _check_float, _gen, manual_seed, seed  # noqa: F401
 from .tensor import Tensor, _infer_dtype, _to_array  # noqa: F401
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int):
-    """Seed tapegrad's generator (the values differ from PyTorch's for the same seed)."""
-    global _rng
-    _rng = np.random.default_rng(int(seed))
-    return _rng
-
-
-seed = manual_seed
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -128,32 +117,56 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -
     return full(x.shape, fill_value, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Uniform random numbers in [0, 1) of shape ``size``, from tapegrad's generator (``generator``
-    is accepted and ignored)."""
+def _shape_of(size, kw) -> tuple:
+    if "size" in kw:
+        if size:
+            raise TypeError("size given both as arguments and as the size= keyword")
+        size = (kw.pop("size"),)
+    if kw:
+        raise TypeError(f"got an unexpected keyword argument '{next(iter(kw))}'")
+    return _size(size)
+
+
+def _float_dt(dtype) -> np.dtype:
+    return _check_float(_dt(dtype), "check_uniform_bounds")
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
+    """Uniform random numbers in [0, 1) of shape ``size`` (or ``size=``), PyTorch's values for
+    the same seed (float32: 24 random bits, float64: 53)."""
     _check_device(device)
-    return _finish(_rng.random(_size(size)).astype(_dt(dtype)), requires_grad)
+    shape = _shape_of(size, kw)
+    dt = _float_dt(dtype)
+    n = int(np.prod(shape, dtype=np.int64))
+    return _finish(_gen(generator).uniform(n, dt).reshape(shape), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Standard normal random numbers of shape ``size``, from tapegrad's generator (``generator``
-    is accepted and ignored)."""
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
+    """Standard normal random numbers of shape ``size`` (or ``size=``), PyTorch's values for the
+    same seed (a vectorised Box-Muller from 16 elements up, a scalar one below)."""
     _check_device(device)
-    return _finish(_rng.standard_normal(_size(size)).astype(_dt(dtype)), requires_grad)
+    shape = _shape_of(size, kw)
+    n = int(np.prod(shape, dtype=np.int64))
+    return _finish(_gen(generator).normal(n, _dt(dtype)).reshape(shape), requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
     """Random integers in [low, high) of shape ``size`` (``randint(high, size)`` starts at 0);
-    int64 unless ``dtype`` is given."""
+    int64 unless ``dtype`` is given. PyTorch's values for the same seed."""
     _check_device(device)
     if high is None:
         low, high = 0, low
+    elif size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
     if size is None:
         raise TypeError("randint() missing 1 required positional argument: 'size'")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    arr = _rng.integers(low, high, size=_size((size,)))
+    shape = _size((size,))
+    n = int(np.prod(shape, dtype=np.int64))
+    arr = _gen(generator).integers(n, int(low), int(high)).reshape(shape)
     return _finish(arr.astype(_dt(dtype, dtypes.int64)), requires_grad)
 
 
@@ -167,21 +180,36 @@ def randn_like(input, dtype=None, **kwargs) -> Tensor:
     return randn(input.shape, dtype=dtype or input.dtype, **kwargs)
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A random permutation of ``0 .. n-1``; int64 unless ``dtype`` is given."""
-    return _finish(_rng.permutation(n).astype(_dt(dtype, dtypes.int64)), requires_grad)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1``; int64 unless ``dtype`` is given. PyTorch's values
+    for the same seed."""
+    _check_device(device)
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    perm = _gen(generator).permutation(int(n))
+    return _finish(perm.astype(_dt(dtype, dtypes.int64)), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, **kwargs) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False,
+           **kwargs) -> Tensor:
     """Normal random numbers with ``mean`` and ``std`` (numbers or tensors, broadcast; ``size``
-    when both are numbers), in the default dtype. Not differentiable."""
-    if size is None:
-        size = np.broadcast_shapes(np.shape(getattr(mean, "_data", mean)),
-                                   np.shape(getattr(std, "_data", std)))
+    when both are numbers). With numbers, PyTorch's values for the same seed; with a tensor,
+    standard normals drawn in its shape then scaled and shifted (as PyTorch does). Not
+    differentiable."""
+    gen = _gen(generator)
     m = getattr(mean, "_data", mean)
     s = getattr(std, "_data", std)
-    return _finish((_rng.standard_normal(_size((size,))) * s + m)
-                   .astype(dtypes.get_default_dtype().np), False)
+    tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
+    if not tensors:
+        shape = _size((size,)) if size is not None else ()
+        n = int(np.prod(shape, dtype=np.int64))
+        dt = _dt(dtype)
+        return _finish(gen.normal(n, dt, float(m), float(s)).reshape(shape), requires_grad)
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    dt = tensors[0]._data.dtype
+    n = int(np.prod(shape, dtype=np.int64))
+    z = gen.normal(n, dt).reshape(shape)
+    return _finish((z * np.asarray(s, dt) + np.asarray(m, dt)).astype(dt), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -34,15 +34,15 @@ def linear(input, weight, bias=None):
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """In training, zeroes each element with probability ``p`` and scales the rest by ``1 / (1 -
-    p)``; otherwise returns ``input``. Uses tapegrad's generator."""
+    p)``; otherwise returns ``input``. The mask is PyTorch's for the same seed."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
     if p == 1:
         return input * 0.0
-    from ..creation import _rng
-    keep = (_rng.random(input.shape) >= p).astype(input._data.dtype) / (1 - p)
+    from ..random import default_generator
+    keep = default_generator.keep_mask(input.shape, p, input._data.dtype) / (1 - p)
     return input * Tensor._make(keep)
 
 

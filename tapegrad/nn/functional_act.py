@@ -125,6 +125,13 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     """Leaky ReLU with slopes drawn from U(lower, upper) in training, their mean otherwise."""
     if not training:
         return where(input >= 0, input, input * ((lower + upper) / 2))
-    from ..creation import _rng
-    a = Tensor._make(_rng.uniform(lower, upper, input.shape).astype(input._data.dtype))
+    import numpy as np
+
+    from ..random import default_generator
+    x = input._data
+    slopes = np.ones(x.shape, dtype=x.dtype)
+    neg = x <= 0
+    lo, hi = float(x.dtype.type(lower)), float(x.dtype.type(upper))  # PyTorch's opmath bounds
+    slopes[neg] = default_generator.uniform(int(neg.sum()), np.float64, lo, hi)
+    a = Tensor._make(slopes)
     return where(input >= 0, input, input * a)

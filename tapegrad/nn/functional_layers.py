@@ -145,13 +145,13 @@ def _channel_dropout(input, p, training, batched_ndim, name):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    from ..creation import _rng
+    from ..random import default_generator
     batched = input.ndim == batched_ndim
     lead = 2 if batched else 1
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
     if p == 1:
         return input * 0.0
-    keep = (_rng.random(shape) >= p).astype(input._data.dtype) / (1 - p)
+    keep = default_generator.keep_mask(shape, p, input._data.dtype) / (1 - p)
     return input * Tensor._make(keep)
 
 

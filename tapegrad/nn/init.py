@@ -15,9 +15,16 @@ def _fill(tensor: Tensor, values) -> Tensor:
     return tensor
 
 
-def _rng():
-    from .. import creation
-    return creation._rng
+def _draw(tensor: Tensor, kind: str, a: float, b: float, generator=None) -> np.ndarray:
+    """PyTorch's ``uniform_``/``normal_`` values for ``tensor`` from the (default) generator."""
+    from ..random import _gen
+    gen = _gen(generator)
+    arr = tensor._data
+    if kind == "uniform":
+        vals = gen.uniform(arr.size, arr.dtype, a, b)
+    else:
+        vals = gen.normal(arr.size, arr.dtype, a, b, contiguous=arr.flags.c_contiguous)
+    return vals.reshape(arr.shape)
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
@@ -45,14 +52,16 @@ def _fans(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fills ``tensor`` in place from U(a, b), without recording; returns it."""
-    return _fill(tensor, _rng().uniform(a, b, tensor.shape))
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Fills ``tensor`` in place from U(a, b) (PyTorch's values for the same seed), without
+    recording; returns it."""
+    return _fill(tensor, _draw(tensor, "uniform", a, b, generator))
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    """Fills ``tensor`` in place from N(mean, std**2), without recording; returns it."""
-    return _fill(tensor, _rng().normal(mean, std, tensor.shape))
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Fills ``tensor`` in place from N(mean, std**2) (PyTorch's values for the same seed),
+    without recording; returns it."""
+    return _fill(tensor, _draw(tensor, "normal", mean, std, generator))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

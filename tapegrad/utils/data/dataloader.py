@@ -14,6 +14,7 @@ import re
 
 import numpy as np
 
+from ...random import Generator, _gen
 from ...tensor import Tensor
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -245,6 +246,11 @@ class _SingleProcessDataLoaderIter:
         self._loader = loader
         self._collate = loader.collate_fn
         self._auto = loader._auto_collation
+        # PyTorch draws the workers' base seed (``random_()`` on an int64) from the loader's
+        # generator before the sampler starts: the same draw keeps the streams in step.
+        gen = loader.generator
+        if gen is None or isinstance(gen, Generator):
+            self._base_seed = int(_gen(gen).random64(1)[0] % (1 << 63))
         self._sampler_iter = iter(loader._index_sampler)
         self._dataset_iter = iter(loader.dataset) if loader._iterable else None
         self._ended = False

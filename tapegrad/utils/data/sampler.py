@@ -1,11 +1,10 @@
 """Samplers: which indices a DataLoader reads, in which order (PyTorch's algorithms).
 
-Random draws use tapegrad's generator. ``generator`` may be ``None`` (a fresh stream seeded from
-tapegrad's global generator on each pass, so ``tapegrad.manual_seed`` makes every epoch's order
-repeatable, as ``torch.manual_seed`` does), a ``numpy.random.Generator``, an int seed, or any
-object holding one as ``_rng`` / offering ``randperm(n)``. The permutation is
-``numpy.random.Generator.permutation`` (what ``tapegrad.randperm`` uses), so the order differs
-from PyTorch's mt19937 ``randperm`` for the same seed.
+Random draws use tapegrad's PyTorch-compatible generator, as PyTorch's samplers do: with
+``generator=None`` a ``RandomSampler`` seeds a fresh ``Generator`` from the default one on each
+pass (``tapegrad.manual_seed`` makes every epoch's order repeatable and PyTorch's), then draws
+``randperm``/``randint`` from it. ``generator`` may also be a ``tapegrad.Generator``, or, as
+before, a ``numpy.random.Generator`` or an int seed (numpy's streams, not PyTorch's).
 """
 from __future__ import annotations
 
@@ -13,25 +12,33 @@ import itertools
 
 import numpy as np
 
+from ...random import Generator, _gen
+
 
 def _numpy_rng(generator) -> np.random.Generator:
-    if generator is None:
-        from ... import creation
-        return np.random.default_rng(int(creation._rng.integers(0, 2 ** 63 - 1)))
     if isinstance(generator, np.random.Generator):
         return generator
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
-    rng = getattr(generator, "_rng", None)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise TypeError(f"generator must be None, a numpy.random.Generator or an int seed, got "
-                    f"{type(generator).__name__}")
+    raise TypeError(f"generator must be None, a tapegrad.Generator, a numpy.random.Generator or "
+                    f"an int seed, got {type(generator).__name__}")
+
+
+def _is_torch_gen(generator) -> bool:
+    return generator is None or isinstance(generator, Generator)
+
+
+def _fresh_generator() -> Generator:
+    """PyTorch's ``Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_()))``."""
+    seed = int(_gen(None).random64(1)[0] % np.uint64(1 << 63))
+    return Generator().manual_seed(seed)
 
 
 def randperm(n: int, generator=None) -> list[int]:
     """A random permutation of range(n) as a list, from ``generator``."""
-    if generator is not None and hasattr(generator, "randperm"):
+    if _is_torch_gen(generator):
+        return _gen(generator).permutation(n).tolist()
+    if hasattr(generator, "randperm"):
         return [int(i) for i in generator.randperm(n)]
     return _numpy_rng(generator).permutation(n).tolist()
 
@@ -86,8 +93,13 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         generator = self.generator
         if generator is None:
-            generator = _numpy_rng(None)
+            generator = _fresh_generator()
         if self.replacement:
+            if isinstance(generator, Generator):
+                for _ in range(self.num_samples // 32):
+                    yield from generator.integers(32, 0, n).tolist()
+                yield from generator.integers(self.num_samples % 32, 0, n).tolist()
+                return
             rng = _numpy_rng(generator)
             for _ in range(self.num_samples // 32):
                 yield from rng.integers(0, n, size=32).tolist()
@@ -137,6 +149,13 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
+        if _is_torch_gen(self.generator):
+            from ...random import multinomial
+            from ...tensor import Tensor
+            idx = multinomial(Tensor._make(self.weights), self.num_samples, self.replacement,
+                              generator=self.generator)
+            yield from idx._data.tolist()
+            return
         rng = _numpy_rng(self.generator)
         p = self.weights / self.weights.sum()
         yield from rng.choice(len(p), size=self.num_samples, replace=self.replacement,
