@@ -20,7 +20,7 @@ LAYERS = [
     ("jit", ["jit"]),
     ("toolkits", ["graph", "autograd", "func", "nn", "optim", "utils", "serialization"]),
     ("looking inside", ["profile", "explain", "viz"]),
-    ("package", ["__init__"]),
+    ("package", ["__init__", "run"]),
 ]
 LAYER_OF = {name: i for i, (_, names) in enumerate(LAYERS) for name in names}
 
