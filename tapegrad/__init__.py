@@ -127,6 +127,7 @@ def get_num_threads() -> int:
 
 from . import autograd, jit, nn, optim, profile, viz  # noqa: E402,F401
 from .explain import explain, trace_backward  # noqa: E402
+from .compiled import compile  # noqa: E402  (torch.compile's API)
 from . import utils  # noqa: E402,F401  (torch.utils.data)
 from .random import (Generator, bernoulli, default_generator,  # noqa: E402,F401
                      get_rng_state, initial_seed, multinomial, set_rng_state)
@@ -174,7 +175,7 @@ __all__ = [
     "concatenate", "stack", "split", "chunk", "unbind",
     # autograd: grad mode, transforms, the tape
     "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "grad",
-    "value_and_grad", "Tape", "current_tape", "explain", "trace_backward",
+    "value_and_grad", "Tape", "current_tape", "explain", "trace_backward", "compile",
     # backends, threads, printing, serialization
     "backend", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
     "set_printoptions", "save", "load",

@@ -18,7 +18,8 @@ LAYERS = [
                          "linalg"]),
     ("engine", ["engine", "backends"]),
     ("jit", ["jit"]),
-    ("toolkits", ["graph", "autograd", "func", "nn", "optim", "utils", "serialization"]),
+    ("toolkits", ["graph", "autograd", "func", "nn", "optim", "utils", "serialization",
+                  "compiled"]),
     ("looking inside", ["profile", "explain", "viz"]),
     ("package", ["__init__", "run"]),
 ]
