@@ -53,6 +53,10 @@ from .forward import (acos, acosh, addcdiv, addcmul, arccos, arccosh, arcsin,  #
 from .forward import (aminmax, count_nonzero, diff, kthvalue, logcumsumexp,  # noqa: F401
                       median, mode, nanmean, nanmedian, nanquantile, nansum, quantile, std_mean,
                       topk, var_mean)
+from .forward import (argwhere, block_diag, cartesian_prod, diag_embed, fliplr,  # noqa: F401
+                      flipud, index_add, index_copy, index_fill, masked_scatter, masked_select,
+                      meshgrid, narrow, nonzero, rot90, scatter, scatter_add, scatter_reduce,
+                      take, take_along_dim, tril, triu, unflatten)
 from .numpy_api import bind as _bind_numpy
 
 _bind()
@@ -173,6 +177,10 @@ __all__ = [
     "swapdims", "t", "movedim", "moveaxis", "expand", "broadcast_to", "broadcast_tensors",
     "flip", "roll", "tile", "repeat_interleave", "gather", "index_select", "cat", "concat",
     "concatenate", "stack", "split", "chunk", "unbind",
+    "fliplr", "flipud", "rot90", "narrow", "unflatten", "tril", "triu", "diag_embed", "scatter",
+    "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "take",
+    "take_along_dim", "masked_select", "masked_scatter", "nonzero", "argwhere", "meshgrid",
+    "cartesian_prod", "block_diag",
     # autograd: grad mode, transforms, the tape
     "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "grad",
     "value_and_grad", "Tape", "current_tape", "explain", "trace_backward", "compile",

@@ -281,12 +281,17 @@ _SPECIAL = ("sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "arcsinh"
             "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "lerp", "addcmul", "addcdiv",
             # reductions, scans and order statistics (forward/select.py)
             "logcumsumexp", "diff", "topk", "kthvalue", "median", "nanmedian", "mode",
-            "nansum", "nanmean", "count_nonzero", "aminmax", "quantile", "nanquantile")
+            "nansum", "nanmean", "count_nonzero", "aminmax", "quantile", "nanquantile",
+            # shape and indexing (forward/arrange.py, forward/scatter.py)
+            "fliplr", "flipud", "rot90", "narrow", "unflatten", "tril", "triu", "diag_embed",
+            "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
+            "take", "take_along_dim", "masked_select", "masked_scatter", "nonzero", "argwhere")
 _SPECIAL_INPLACE = ("sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "arcsinh",
                     "arccosh", "arctanh", "arcsin", "arccos", "erf", "erfc", "erfinv", "log2",
                     "log10", "exp2", "hypot", "fmod", "remainder", "trunc", "fix", "frac",
                     "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "lerp", "addcmul",
-                    "addcdiv")
+                    "addcdiv", "tril", "triu", "scatter", "scatter_add", "scatter_reduce",
+                    "index_add", "index_copy", "index_fill", "masked_scatter")
 
 
 def _bind_special(T) -> None:

@@ -11,11 +11,26 @@ when a gradient is wanted, appends one record to this thread's tape (``record.em
     join         cat, stack, split, chunk, unbind
     inplace      in-place ops and their checks
     sort         sort and argsort
+    arrange      fliplr/flipud/rot90, narrow, unflatten, tril/triu, diag_embed, meshgrid, ...
+    scatter      scatter and scatter_reduce, index_add/copy/fill, take, masked_select, nonzero
     select       order statistics: topk, kthvalue, median, mode, quantile; nansum, diff, ...
     special      pointwise math beyond the basics (erf, hyperbolic, lerp, ...), activations
 """
 from __future__ import annotations
 
+from .arrange import (
+                     block_diag,
+                     cartesian_prod,
+                     diag_embed,
+                     fliplr,
+                     flipud,
+                     meshgrid,
+                     narrow,
+                     rot90,
+                     tril,
+                     triu,
+                     unflatten,
+)
 from .compare import (
                      allclose,
                      bitwise_and,
@@ -140,6 +155,20 @@ from .reduce import (
                      std,
                      sum,
                      var,
+)
+from .scatter import (
+                     argwhere,
+                     index_add,
+                     index_copy,
+                     index_fill,
+                     masked_scatter,
+                     masked_select,
+                     nonzero,
+                     scatter,
+                     scatter_add,
+                     scatter_reduce,
+                     take,
+                     take_along_dim,
 )
 from .select import (
                      aminmax,
