@@ -77,6 +77,7 @@ def _legacy(dt):
         return Tensor(*args, dtype=dt, **kwargs)
     make.__doc__ = (f"PyTorch's legacy constructor for {dt} tensors: ``Tensor(*args)`` with "
                     f"``dtype={dt}``.")
+    make._legacy_dtype = dt  # Tensor.type(tapegrad.DoubleTensor)
     return make
 
 
@@ -135,6 +136,8 @@ from .compiled import compile  # noqa: E402  (torch.compile's API)
 from . import utils  # noqa: E402,F401  (torch.utils.data)
 from .random import (Generator, bernoulli, default_generator,  # noqa: E402,F401
                      get_rng_state, initial_seed, multinomial, set_rng_state)
+from .creation import get_default_device, set_default_device  # noqa: E402
+from .dtypes import finfo, iinfo  # noqa: E402
 
 # The public API, listed by hand: a new public name is added here on purpose
 # (tests/test_public_api.py checks that each has a docstring and none is internal).
@@ -144,7 +147,8 @@ __all__ = [
     "FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor",
     "bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
     "float", "double", "half", "long", "int", "short", "uint",
-    "get_default_dtype", "set_default_dtype",
+    "get_default_dtype", "set_default_dtype", "get_default_device", "set_default_device", "finfo",
+    "iinfo",
     # creation and random numbers
     "tensor", "as_tensor", "from_numpy", "arange", "linspace", "logspace", "eye", "empty",
     "empty_like", "full", "full_like", "ones", "ones_like", "zeros", "zeros_like", "rand",

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import dtypes
 from .random import _check_float, _gen, manual_seed, seed  # noqa: F401
-from .tensor import Tensor, _infer_dtype, _to_array  # noqa: F401
+from .tensor import Tensor, _infer_dtype, _to_array, _use_device  # noqa: F401
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -61,30 +61,47 @@ def _dt(dtype, default=None) -> np.dtype:
     return dtypes.to_dtype(dtype).np
 
 
+_DEFAULT_DEVICE = [None]
+
+
+def set_default_device(device) -> None:
+    """Set the device factories use when given none (``torch.set_default_device``): ``"cpu"`` or
+    ``None``; another device is accepted, and the next factory raises PyTorch's error for it."""
+    from .tensor import device as Device
+    _DEFAULT_DEVICE[0] = None if device is None else Device(device)
+
+
+def get_default_device():
+    """The device factories use when given none: ``device(type='cpu')`` unless set otherwise."""
+    from .tensor import CPU
+    return _DEFAULT_DEVICE[0] or CPU
+
+
 def _check_device(device) -> None:
+    if device is None:
+        device = _DEFAULT_DEVICE[0]
     if device is not None:
-        from .tensor import device as Device
-        Device(device)
+        _use_device(device)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """A tensor of zeros of shape ``size`` (sizes as arguments or one sequence), in the default
     dtype unless ``dtype`` is given."""
     _check_device(device)
-    return _finish(np.zeros(_size(size), _dt(dtype)), requires_grad)
+    return _finish(np.zeros(_shape_of(size, kw), _dt(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """A tensor of ones of shape ``size``, in the default dtype unless ``dtype`` is given."""
     _check_device(device)
-    return _finish(np.ones(_size(size), _dt(dtype)), requires_grad)
+    return _finish(np.ones(_shape_of(size, kw), _dt(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """An uninitialised tensor of shape ``size``, in the default dtype unless ``dtype`` is given.
     """
     _check_device(device)
-    return _finish(np.empty(_size(size), _dt(dtype)), requires_grad)
+    return _finish(np.empty(_shape_of(size, kw), _dt(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -122,6 +139,8 @@ def _shape_of(size, kw) -> tuple:
         if size:
             raise TypeError("size given both as arguments and as the size= keyword")
         size = (kw.pop("size"),)
+    for ignored in ("layout", "pin_memory", "memory_format"):
+        kw.pop(ignored, None)
     if kw:
         raise TypeError(f"got an unexpected keyword argument '{next(iter(kw))}'")
     return _size(size)

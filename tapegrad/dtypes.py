@@ -127,3 +127,49 @@ def scalar_dtype(value) -> dtype:
     if isinstance(value, int):
         return int64
     return _default_float
+
+
+def _g(v) -> str:
+    return f"{v:g}"
+
+
+class finfo:
+    """Limits of a floating-point dtype (``torch.finfo``; the default dtype when none is given):
+    ``bits eps max min tiny smallest_normal resolution dtype``."""
+
+    def __init__(self, type=None) -> None:
+        d = get_default_dtype() if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        info = np.finfo(d.np)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = 10.0 ** -int(info.precision)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={_g(self.resolution)}, min={_g(self.min)}, max={_g(self.max)}, "
+                f"eps={_g(self.eps)}, smallest_normal={_g(self.smallest_normal)}, "
+                f"tiny={_g(self.tiny)}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (``torch.iinfo``): ``bits max min dtype``."""
+
+    def __init__(self, type) -> None:
+        d = to_dtype(type)
+        if d.is_floating_point or d.np == np.bool_:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={_g(self.min)}, max={_g(self.max)}, dtype={self.dtype})"

@@ -26,17 +26,18 @@ def _any(input, dim=None, keepdim=False):
 def _to(self, *args, **kwargs):
     """This tensor converted to a dtype (given, or another tensor's); devices other than the CPU
     are refused. Returns ``self`` when nothing changes, unless ``copy=True``."""
+    from .tensor import _use_device
     dt = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     for a in args:
         if isinstance(a, Tensor):
             dt = a.dtype
-        elif isinstance(a, (str, device)):
-            device(a)
+        elif isinstance(a, (str, device)) or type(a) is int:
+            _use_device(a)
         elif a is not None:
             dt = a
     if "device" in kwargs and kwargs["device"] is not None:
-        device(kwargs["device"])
+        _use_device(kwargs["device"])
     if dt is None:
         return F.clone(self) if copy else self
     return F.to_dtype(self, dt, copy)
@@ -48,9 +49,13 @@ def _type(self, dtype=None, non_blocking=False):
     if dtype is None:
         return f"tapegrad.{F._type_name(self.dtype)}Tensor"
     if isinstance(dtype, str):
+        if ".cuda." in dtype:
+            raise AssertionError("Torch not compiled with CUDA enabled")
         names = {f"torch.{v}Tensor": k for k, v in F._TYPE_NAMES.items()}
         names.update({f"tapegrad.{v}Tensor": k for k, v in F._TYPE_NAMES.items()})
         dtype = dtypes._by_name(names[dtype])
+    elif callable(dtype) and getattr(dtype, "_legacy_dtype", None) is not None:
+        dtype = dtype._legacy_dtype  # tapegrad.DoubleTensor and friends
     return F.to_dtype(self, dtype)
 
 
@@ -155,9 +160,17 @@ def _converter(dt, name: str):
     return method
 
 
-def _contiguous(self):
-    """``self`` if its data is C-contiguous, else a contiguous copy."""
-    return self if self._data.flags.c_contiguous else F.clone(self)
+def _contiguous(self, memory_format=None):
+    """``self`` if its data is C-contiguous, else a copy with C strides (``CloneBackward0``)."""
+    if self._data.flags.c_contiguous:
+        return self
+    from .forward.record import emit
+    from .grad_mode import is_grad_enabled
+    from .ops import OPS
+    data = np.ascontiguousarray(self._data)
+    if self._rg and is_grad_enabled():
+        return emit(OPS["copy"], "CloneBackward0", data, (self,), (self._data,))
+    return Tensor._make(data)
 
 
 def _T(self):

@@ -207,12 +207,17 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """Converts the parameters to a dtype, in place (devices other than the CPU are ignored);
-        returns ``self``."""
+        """Converts the parameters to a dtype, in place; a device other than the CPU raises
+        PyTorch's error. Returns ``self``."""
+        from ..tensor import _use_device, device
         dt = kwargs.get("dtype")
+        if kwargs.get("device") is not None:
+            _use_device(kwargs["device"])
         for a in args:
             if isinstance(a, dtypes.dtype):
                 dt = a
+            elif isinstance(a, (str, device)) or type(a) is int:
+                _use_device(a)
         if dt is not None:
             with no_grad():
                 for m in self.modules():
@@ -220,6 +225,10 @@ class Module:
                         if p is not None and p.dtype.is_floating_point:
                             p._data = p._data.astype(dt.np)
         return self
+
+    def cuda(self, device=None) -> "Module":
+        """Raises PyTorch's error for a CPU-only build."""
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     def float(self) -> "Module":
         """Converts the parameters to float32 in place; returns ``self``."""
