@@ -171,6 +171,7 @@ def test_activation_errors_and_glu():
     xa = x.detach().numpy()
     np.testing.assert_allclose(F.glu(x).detach().numpy(), xa[:, :2] / (1 + np.exp(-xa[:, 2:])))
     assert gradcheck(F.glu, [x])
+    assert F.glu(x).grad_fn.name() == "GluBackward0"
     # softplus above its threshold is the identity, and gets gradient 1
     y = t([30.0, -30.0], True)
     F.softplus(y).sum().backward()

@@ -141,3 +141,18 @@ def test_scatter_index_family_values_names_gradients():
     z = t(X)
     z.scatter_(1, idx[:, :1], 0.0)
     assert z.tolist()[1][2] == 0.0
+
+
+def test_out_of_range_indices_as_torch():
+    x = t(np.zeros((3, 4)))
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds for dimension 0 with size 3"):
+        tapegrad.gather(x, 0, tapegrad.tensor([[-1]]))
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds for dimension 0 with size 3"):
+        x.scatter(0, tapegrad.tensor([[-1]]), 1.0)
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds for dimension 0 with size 3"):
+        x.index_add(0, tapegrad.tensor([-1]), t(np.ones((1, 4))))
+    with pytest.raises(IndexError, match=r"index_copy_\(\): index -1 is out of bounds"):
+        x.index_copy(0, tapegrad.tensor([-1]), t(np.ones((1, 4))))
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        x.index_fill(0, tapegrad.tensor([3]), 1.0)
+    assert x.index_fill(0, tapegrad.tensor([-1]), 1.0).sum().item() == 4.0  # wraps, as torch

@@ -120,6 +120,9 @@ def gather(input, dim, index):
     grids = list(np.meshgrid(*(np.arange(s) for s in idx.shape), indexing="ij"))
     grids[d] = idx
     index_tuple = tuple(grids)
+    if idx.size and idx.min() < 0:  # numpy would wrap it; PyTorch refuses
+        raise RuntimeError(f"index {int(idx.min())} is out of bounds for dimension {d} with "
+                           f"size {x.shape[d]}")
     try:
         data = x._data[index_tuple]
     except IndexError:

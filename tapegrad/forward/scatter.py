@@ -26,7 +26,7 @@ def _scatter_index(x: Tensor, dim, index, what: str):
         raise RuntimeError(f"{what}(): Expected dtype int64 for index")
     if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    if idx.size and (idx.max() >= x.shape[d] or idx.min() < -x.shape[d]):
+    if idx.size and (idx.max() >= x.shape[d] or idx.min() < 0):
         bad = int(idx.max() if idx.max() >= x.shape[d] else idx.min())
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "
                            f"{x.shape[d]}")
@@ -142,8 +142,14 @@ def _index_tuple(x: Tensor, dim, index, what: str):
     if idx.ndim > 1:
         raise IndexError(f"{what}(): Index is supposed to be a vector")
     idx = idx.reshape(-1)
-    if idx.size and (idx.max() >= x.shape[d] or idx.min() < -x.shape[d]):
-        raise IndexError("index out of range in self")
+    n = x.shape[d] if x.ndim else 1
+    low = -n if what == "index_fill" else 0  # index_fill wraps negative indices, as PyTorch
+    if idx.size and (idx.max() >= n or idx.min() < low):
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        msg = f"index {bad} is out of bounds for dimension {d} with size {n}"
+        if what == "index_add":
+            raise RuntimeError(msg)
+        raise IndexError(f"index_copy_(): {msg}" if what == "index_copy" else msg)
     return (slice(None),) * d + (idx,), d
 
 

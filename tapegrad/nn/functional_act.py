@@ -3,6 +3,7 @@ gradients of every order and fuse under the JIT where they are elementwise)."""
 from __future__ import annotations
 
 from .. import sigmoid, tanh, where
+from ..forward import binary
 from ..forward import special as S
 from ..tensor import Tensor
 
@@ -111,7 +112,7 @@ def glu(input, dim: int = -1):
         raise RuntimeError(f"Halving dimension must be even, but dimension "
                            f"{dim % input.ndim} is size {n}")
     a, b = input.split(n // 2, dim)
-    return a * sigmoid(b)
+    return binary("mul", a, sigmoid(b), "GluBackward0")
 
 
 def softmin(input, dim=None, dtype=None):
