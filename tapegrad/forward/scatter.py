@@ -96,7 +96,7 @@ _REDUCE = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.mi
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Combines ``src`` into ``input`` at ``index`` along ``dim`` by ``reduce`` ('sum', 'prod',
     'mean', 'amax', 'amin'), counting ``input``'s own value unless ``include_self=False``.
-    Gradients: 'sum' and 'mean' (the others compute without one)."""
+    Gradients: all but 'prod'."""
     x = as_tensor_arg(input)
     if reduce not in _REDUCE:
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
@@ -119,9 +119,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                 out = Tensor._make(np.floor_divide(
                     (out._data * n).round().astype(x._data.dtype), n.astype(x._data.dtype)))
         return out
-    if _wants_grad(x, s):
-        raise NotImplementedError(f"tapegrad: scatter_reduce(reduce={reduce!r}) has no "
-                                  "gradient yet ('sum' and 'mean' have)")
+    if reduce == "prod" and _wants_grad(x, s):
+        raise NotImplementedError("tapegrad: scatter_reduce(reduce='prod') has no gradient yet "
+                                  "('sum', 'mean', 'amax' and 'amin' have)")
     ufunc = _REDUCE[reduce]
     data = x._data.copy()
     if not include_self:
@@ -131,7 +131,24 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                      "amin": np.iinfo(data.dtype).max}[reduce]
         data[hit] = first
     ufunc.at(data, grid, s._data)
-    return Tensor._make(data)
+    if not _wants_grad(x, s):
+        return Tensor._make(data)
+    # amax/amin: the gradient goes, shared evenly, to every contributor equal to the result (as
+    # PyTorch). expr has exactly that gradient; expr - expr.detach() is exactly 0, so the value
+    # is the reduction's own, to the bit.
+    # (PyTorch counts input's own equal value among the sharers even with include_self=False,
+    # and then gives it nothing: so does this.)
+    self_eq = x._data == data
+    src_hit = s._data == data[grid]
+    count = self_eq.astype(np.int64)
+    np.add.at(count, grid, src_hit)
+    count = np.maximum(count, 1).astype(x._data.dtype)
+    w_self = Tensor._make((self_eq & (include_self | ~hit)) / count)
+    w_src = Tensor._make(src_hit / count[grid])
+    expr = binary("add", mul(x, w_self), _placed(mul(s, w_src), grid, tuple(x.shape),
+                                                  "ScatterReduceBackward0"))
+    return binary("add", binary("sub", expr, expr.detach()), Tensor._make(data),
+                  "ScatterReduceBackward0")
 
 
 def _index_tuple(x: Tensor, dim, index, what: str):
