@@ -3,6 +3,7 @@ with one or two busy processes beside them, tapegrad against PyTorch (if install
 
     python benchmarks/threads.py               # the figures (about 3 minutes on 2 cores)
     python benchmarks/threads.py --calibrate   # the measurements that chose the thresholds
+    python benchmarks/threads.py --mlp-ab      # mlp step: the policy against plain np.matmul
 
 Each figure runs in a fresh process. Variants: ``tapegrad`` (the default policy),
 ``tapegrad, BLAS_MIN=0`` (every product on all threads: what tapegrad did before the policy),
@@ -119,6 +120,46 @@ def figures(busy_counts=(0, 1, 2)) -> None:
               f"mlp {got['tapegrad'][1] / ref_m:.2f}x")
 
 
+def mlp_ab() -> None:
+    """The mlp step with the policy against plain ``np.matmul`` (every product at BLAS's own
+    width: tapegrad before the policy), alternating sample by sample in one process so both
+    see the same load."""
+    import numpy as np
+    from common import paired_medians, settle
+    from run import leaves, make_inputs, mlp_program
+
+    import tapegrad as lib
+    from tapegrad import ops, threads
+    settle()
+    inputs = make_inputs(lib, "mlp")
+    params = leaves(inputs)
+    policy = threads.matmul
+
+    def step():
+        for p in params:
+            p.grad = None
+        mlp_program(lib, *inputs).backward()
+        with lib.no_grad():
+            for p in params:
+                p -= 0.01 * p.grad
+
+    def using(matmul):
+        def f():
+            threads.matmul = matmul
+            ops._Numpy.matmul = staticmethod(matmul)
+            step()
+        return f
+
+    fns = {"policy": using(policy), "plain np.matmul": using(np.matmul)}
+    for f in fns.values():
+        for _ in range(5):
+            f()
+    for _ in range(3):
+        t = paired_medians(fns, rounds=20, number=3)
+        print("mlp step ms: " + "  ".join(f"{k} {v * 1e3:.2f}" for k, v in t.items()))
+    using(policy)
+
+
 def calibrate() -> None:
     """Width 1 against all threads for matrix products and split ufuncs, sampled in
     alternation: the products below the crossover belong on one thread."""
@@ -164,5 +205,7 @@ if __name__ == "__main__":
         (child_spirals if sys.argv[2] == "spirals" else child_mlp)(sys.argv[3])
     elif sys.argv[1:2] == ["--calibrate"]:
         calibrate()
+    elif sys.argv[1:2] == ["--mlp-ab"]:
+        mlp_ab()
     else:
         figures()
