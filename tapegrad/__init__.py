@@ -194,3 +194,7 @@ __all__ = [
     # public submodules
     "autograd", "cuda", "func", "jit", "linalg", "nn", "optim", "profile", "utils", "viz",
 ]
+
+from . import axis_alias as _axis_alias  # noqa: E402
+
+_axis_alias.install(globals(), __all__, Tensor)  # numpy's axis= for dim=, as PyTorch accepts

@@ -126,3 +126,24 @@ def test_new_factories_and_inference_mode():
     with torch.inference_mode():
         y = torch.ones(2, requires_grad=True) * 2
     assert not y.requires_grad
+
+
+def test_axis_for_dim_where_pytorch_takes_it():
+    x = torch.arange(6.0).reshape(2, 3)
+    assert x.softmax(axis=1).shape == (2, 3)
+    assert torch.cumsum(x, axis=0).tolist() == [[0.0, 1.0, 2.0], [3.0, 5.0, 7.0]]
+    assert x.unsqueeze(axis=0).shape == (1, 2, 3)
+    assert torch.squeeze(torch.ones(1, 2), axis=0).shape == (2,)
+    assert torch.stack([x, x], axis=0).shape == (2, 2, 3)
+    assert x.logsumexp(axis=0).shape == (3,) and x.any(axis=0).tolist() == [True] * 3
+    assert x.sort(axis=0, descending=True).values.tolist() == [[3.0, 4.0, 5.0], [0.0, 1.0, 2.0]]
+    assert x.gather(axis=1, index=torch.tensor([[0], [2]])).tolist() == [[0.0], [5.0]]
+    assert x.sum(axis=0).tolist() == [3.0, 5.0, 7.0] and torch.cat([x, x], axis=1).shape == (2, 6)
+    assert x.size(axis=1) == 3
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        x.softmax(axis=1, dim=1)
+    with pytest.raises(TypeError):
+        x.split(1, axis=0)  # Python-level in PyTorch: no axis= there either
+    w = torch.ones(2, 3, requires_grad=True)
+    (w.softmax(axis=1) * torch.arange(3.0)).sum().backward()
+    assert w.grad.shape == (2, 3)

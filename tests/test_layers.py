@@ -15,7 +15,7 @@ LAYERS = [
               "cuda", "special"]),
     ("tensor", ["tensor", "printing"]),
     ("ops and forward", ["ops", "random", "creation", "forward", "methods", "numpy_api",
-                         "linalg"]),
+                         "linalg", "axis_alias"]),
     ("engine", ["engine", "backends"]),
     ("jit", ["jit"]),
     ("toolkits", ["graph", "autograd", "func", "nn", "optim", "utils", "serialization",
