@@ -264,3 +264,16 @@ def test_inplace_fills_and_errors():
         L.multinomial(L.ones(3), 4)
     with pytest.raises(RuntimeError, match="from=3 >= to=3"):
         L.randint(3, 3, (2,))
+
+
+def test_init_functions_take_a_generator():
+    g = L.Generator().manual_seed(3)
+    w = L.empty(2, 3)
+    L.nn.init.kaiming_uniform_(w, a=5 ** 0.5, generator=g)
+    assert w.tolist() == [[-0.5724271535873413, -0.45544925332069397, -0.2472877949476242],
+                          [-0.5462254881858826, -0.032776910811662674, -0.5079339742660522]]
+    w = L.empty(3, 2)
+    L.nn.init.xavier_normal_(w, generator=g)
+    assert w.tolist() == [[0.48226404190063477, 0.9454246163368225],
+                          [-0.3273179233074188, -0.2647753357887268],
+                          [-0.5887468457221985, 0.26176273822784424]]
