@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 from . import compile as _compile
+from .compile import KernelCacheWarning
 from .debug import set_level as set_debug
 from .runtime import CompileNotice, clear_plans, run_jit
 from .stats import reset_stats, stats
 
-__all__ = ["run_jit", "stats", "reset_stats", "clear_cache", "set_debug", "CompileNotice"]
+__all__ = ["run_jit", "stats", "reset_stats", "clear_cache", "set_debug", "CompileNotice",
+           "KernelCacheWarning"]
 
 
 def clear_cache(disk: bool = False) -> None:

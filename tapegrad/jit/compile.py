@@ -25,6 +25,11 @@ from ..envvars import env_flag
 from . import debug
 from .stats import STATS
 
+class KernelCacheWarning(UserWarning):
+    """The kernel cache directory cannot be used, or a file in it failed its check. (Not a
+    RuntimeWarning: tapegrad filters numpy's RuntimeWarnings from its own modules.)"""
+
+
 _memory: dict[str, object] = {}   # source hash -> kernel
 STATE = {"numba_ready": False}    # has a kernel been loaded in this process (Numba initialised)
 _warned = False
@@ -65,7 +70,7 @@ def _warn_once(msg: str) -> None:
     global _warned
     if not _warned:
         _warned = True
-        warnings.warn(msg, RuntimeWarning, stacklevel=4)
+        warnings.warn(msg, KernelCacheWarning, stacklevel=4)
 
 
 def source_hash(source: str) -> str:
@@ -121,7 +126,7 @@ def _from_disk(directory: str, h: str, source: str):
             if problem and problem is not _NO_MANIFEST:
                 STATS["tampered"] += 1
                 warnings.warn(f"tapegrad: kernel cache file {problem}; it was deleted and the "
-                              "kernel recompiled", RuntimeWarning, stacklevel=4)
+                              "kernel recompiled", KernelCacheWarning, stacklevel=4)
             _drop_numba_cache(directory, h)
             _write_atomic(path, wanted)
         name = f"tapegrad_kernels.tg_{h}"
