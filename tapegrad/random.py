@@ -20,6 +20,7 @@ kernels, written from their description:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -196,6 +197,9 @@ class Generator:
         dtype = np.dtype(dtype)
         if n >= 16 and contiguous and dtype in (np.float32, np.float64):
             return _normal_fill(self, n, dtype, mean, std)
+        if n >= 16 and contiguous and dtype == np.float16:  # computed in float32, PyTorch's opmath
+            return _normal_fill(self, n, np.dtype(np.float32), mean, std, buffered=True
+                                ).astype(dtype)
         out = np.empty(n, dtype=np.float64)
         for i in range(n):
             out[i] = self._scalar_normal()
@@ -319,9 +323,13 @@ def _fill16(u: np.ndarray, dtype, mean, std) -> np.ndarray:
     return np.concatenate([a, b], axis=1)
 
 
-def _normal_fill(gen: Generator, n: int, dtype, mean, std) -> np.ndarray:
-    data = gen.uniform(n, dtype)
+def _normal_fill(gen: Generator, n: int, dtype, mean, std, buffered=False) -> np.ndarray:
+    """PyTorch's fill: n uniforms, then blocks of 16, then a fresh 16 for a tail. ``buffered``
+    (float16, computed in float32 by blocks) draws only the blocks' uniforms before the tail."""
     full = n // 16 * 16
+    data = np.empty(n, dtype) if buffered else gen.uniform(n, dtype)
+    if buffered:
+        data[:full] = gen.uniform(full, dtype)
     data[:full] = _fill16(data[:full].reshape(-1, 16), dtype, mean, std).reshape(-1)
     if n % 16:
         tail = gen.uniform(16, dtype)
@@ -361,6 +369,21 @@ def get_rng_state():
 def set_rng_state(new_state) -> None:
     """Restore the default generator's state from ``get_rng_state``."""
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
+             device_type="cuda"):
+    """Context manager (``torch.random.fork_rng``): the default generator's state is restored
+    on exit, so draws inside do not move the stream outside."""
+    if not enabled:
+        yield
+        return
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)
 
 
 # -- tensor-level functions and in-place methods ----------------------------------------------

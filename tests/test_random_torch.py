@@ -277,3 +277,25 @@ def test_init_functions_take_a_generator():
     assert w.tolist() == [[0.48226404190063477, 0.9454246163368225],
                           [-0.3273179233074188, -0.2647753357887268],
                           [-0.5887468457221985, 0.26176273822784424]]
+
+
+def test_float16_streams():
+    # float16 is drawn and transformed in float32 (PyTorch's opmath): its fill draws only the
+    # full blocks' uniforms before the tail's 16.
+    L.manual_seed(0)
+    got = [_h(L.randn(37, dtype=L.float16)), _h(L.rand(1000, dtype=L.float16)),
+           _h(L.empty(1000, dtype=L.float16).uniform_(-2, 3)),
+           _h(L.randn(5, dtype=L.float16)), _h(L.rand(3))]
+    assert got == ["457b160427b09baf", "1284c4852bc270e2", "0efe41d52aba9442",
+                   "45cdfa6b7d3306fa", "67e3bc18ff859578"]
+
+
+def test_fork_rng_and_torch_random_module():
+    import tapegrad.random as R
+    R.manual_seed(5)
+    with R.fork_rng():
+        L.randn(100)
+    a = L.rand(3)
+    L.manual_seed(5)
+    assert np.array_equal(a.numpy(), L.rand(3).numpy())
+    assert R.initial_seed() == 5 and R.get_rng_state().shape == (5056,)
