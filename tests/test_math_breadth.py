@@ -66,7 +66,10 @@ def test_binary_values_and_broadcasting():
         got = getattr(tapegrad, name)(t(a), t(b))
         np.testing.assert_allclose(got.numpy(), ref(a, b), rtol=1e-14, err_msg=name)
         assert getattr(t(a, True), name)(t(b)).grad_fn.name() == \
-            {"logaddexp2": "Logaddexp2Backward0"}.get(name, f"{name.capitalize()}Backward0")
+            {"logaddexp2": "Logaddexp2Backward0", "fmod": "FmodBackward1",
+             "remainder": "RemainderBackward1"}.get(name, f"{name.capitalize()}Backward0")
+    assert tapegrad.fmod(t(a, True), 2.0).grad_fn.name() == "FmodBackward0"
+    assert tapegrad.xlogy(2.0, t(a, True)).grad_fn.name() == "XlogyBackward1"
     # integer remainders keep their dtype and Python's sign rule; fmod has C's
     assert tapegrad.remainder(tapegrad.tensor([-3, 3]), 2).tolist() == [1, 1]
     assert tapegrad.fmod(tapegrad.tensor([-3, 3]), 2).tolist() == [-1, 1]

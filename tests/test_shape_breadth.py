@@ -171,5 +171,9 @@ def test_scatter_reduce_amax_amin_gradients_as_torch():
     i2 = tapegrad.tensor([[0, 1, 2, 0], [2, 0, 0, 1]])
     assert gradcheck(lambda y, s2: y.scatter_reduce(0, i2, s2, "amax")
                      + y.scatter_reduce(0, i2, s2 * 2, "amin", include_self=False), [y, s2])
-    with pytest.raises(NotImplementedError, match="reduce='prod'"):
-        y.scatter_reduce(0, i2, s2, "prod")
+    assert gradcheck(lambda y, s2: y.scatter_reduce(0, i2, s2, "prod")
+                     + y.scatter_reduce(0, i2, s2, "prod", include_self=False), [y, s2])
+    # with zeros: only a target's single zero gets the product of the others (torch 2.13)
+    z, s3 = t([[0.0, 2.0], [3.0, 0.0]], True), t([[5.0, 0.0]], True)
+    z.scatter_reduce(0, tapegrad.tensor([[0, 1]]), s3, "prod").sum().backward()
+    assert z.grad.tolist() == [[5.0, 1.0], [1.0, 0.0]] and s3.grad.tolist() == [[0.0, 0.0]]

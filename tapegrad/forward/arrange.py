@@ -12,7 +12,7 @@ from ..ops import OPS
 from ..tensor import Tensor, _dim
 from .join import cat, stack
 from .record import _wants_grad, as_tensor_arg, emit
-from .shape import expand, flip, movedim, reshape, transpose
+from .shape import expand, flip, movedim, reshape
 
 
 def fliplr(input):
@@ -43,14 +43,13 @@ def rot90(input, k=1, dims=(0, 1)):
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
                            f"dim1 = {d1}")
-    k %= 4
-    if k == 1:
-        return transpose(flip(x, (d1,)), d0, d1)
-    if k == 2:
-        return flip(x, (d0, d1))
-    if k == 3:
-        return transpose(flip(x, (d0,)), d0, d1)
-    return x.clone()
+    # Recorded as one gather (Rot90Backward0): out = x[index], index the rotated positions.
+    flat = np.arange(x._data.size).reshape(x._data.shape)
+    index = np.unravel_index(np.rot90(flat, k % 4, axes=(d0, d1)), x._data.shape)
+    data = x._data[index]
+    if _wants_grad(x):
+        return emit(OPS["getitem"], "Rot90Backward0", data, (x,), (x._data,), (index,))
+    return Tensor._make(data)
 
 
 def narrow(input, dim, start, length):

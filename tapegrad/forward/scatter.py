@@ -96,7 +96,7 @@ _REDUCE = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.mi
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Combines ``src`` into ``input`` at ``index`` along ``dim`` by ``reduce`` ('sum', 'prod',
     'mean', 'amax', 'amin'), counting ``input``'s own value unless ``include_self=False``.
-    Gradients: all but 'prod'."""
+    Gradients for all; for 'prod' first derivatives only."""
     x = as_tensor_arg(input)
     if reduce not in _REDUCE:
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
@@ -119,9 +119,6 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                 out = Tensor._make(np.floor_divide(
                     (out._data * n).round().astype(x._data.dtype), n.astype(x._data.dtype)))
         return out
-    if reduce == "prod" and _wants_grad(x, s):
-        raise NotImplementedError("tapegrad: scatter_reduce(reduce='prod') has no gradient yet "
-                                  "('sum', 'mean', 'amax' and 'amin' have)")
     ufunc = _REDUCE[reduce]
     data = x._data.copy()
     if not include_self:
@@ -133,9 +130,12 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     ufunc.at(data, grid, s._data)
     if not _wants_grad(x, s):
         return Tensor._make(data)
+    # expr has the reduction's gradient, with constant weights; expr - expr.detach() is exactly
+    # 0, so the value is the reduction's own, to the bit.
+    if reduce == "prod":
+        return _prod_gradient(x, s, grid, hit, include_self, data)
     # amax/amin: the gradient goes, shared evenly, to every contributor equal to the result (as
-    # PyTorch). expr has exactly that gradient; expr - expr.detach() is exactly 0, so the value
-    # is the reduction's own, to the bit.
+    # PyTorch).
     # (PyTorch counts input's own equal value among the sharers even with include_self=False,
     # and then gives it nothing: so does this.)
     self_eq = x._data == data
@@ -147,6 +147,32 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     w_src = Tensor._make(src_hit / count[grid])
     expr = binary("add", mul(x, w_self), _placed(mul(s, w_src), grid, tuple(x.shape),
                                                   "ScatterReduceBackward0"))
+    return binary("add", binary("sub", expr, expr.detach()), Tensor._make(data),
+                  "ScatterReduceBackward0")
+
+
+def _prod_gradient(x, s, grid, hit, include_self, data):
+    """scatter_reduce 'prod': each contributor's gradient is g times the product of the other
+    contributors to its target (exact with zeros: nonzero only for a target's single zero).
+    The weights are constants: first derivatives only (a second derivative through this is
+    not the product's)."""
+    dt = x._data.dtype
+    self_in = include_self | ~hit
+    nz_prod = np.where(self_in & (x._data != 0), x._data, 1).astype(dt)
+    zeros = (self_in & (x._data == 0)).astype(np.int64)
+    sa = s._data
+    np.multiply.at(nz_prod, grid, np.where(sa != 0, sa, 1))
+    np.add.at(zeros, grid, sa == 0)
+
+    def others(v, nzp, zc):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(v != 0, np.where(zc == 0, nzp / np.where(v != 0, v, 1), 0),
+                            np.where(zc == 1, nzp, 0))
+    w_self = np.where(self_in, others(x._data, nz_prod, zeros), 0).astype(dt)
+    w_src = others(sa, nz_prod[grid], zeros[grid]).astype(dt)
+    expr = binary("add", mul(x, Tensor._make(w_self)),
+                  _placed(mul(s, Tensor._make(w_src)), grid, tuple(x.shape),
+                          "ScatterReduceBackward0"))
     return binary("add", binary("sub", expr, expr.detach()), Tensor._make(data),
                   "ScatterReduceBackward0")
 

@@ -12,7 +12,7 @@ from ..tensor import Tensor, _dim
 from .elementwise import binary, where
 from .join import cat
 from .record import _dims, _wants_grad, as_tensor_arg, emit, return_types
-from .reduce import amax, amin, mean, std, sum, var
+from .reduce import _reduction, _spread, mean, sum
 from .sort import _order
 
 
@@ -212,8 +212,12 @@ def _quantile(input, q, dim, keepdim, interpolation, fname):
 def aminmax(input, *, dim=None, keepdim=False):
     """The minimum and maximum together, as ``return_types.aminmax(min, max)``."""
     x = as_tensor_arg(input)
-    d = () if dim is None else dim
-    return return_types.aminmax(amin(x, d, keepdim), amax(x, d, keepdim))
+    dims = _dims(() if dim is None else dim, x.ndim)
+    lo = np.amin(x._data, axis=dims, keepdims=keepdim)
+    hi = np.amax(x._data, axis=dims, keepdims=keepdim)
+    return return_types.aminmax(
+        _reduction("amin", "AminmaxBackward0", "AminmaxBackward0", x, dims, keepdim, lo),
+        _reduction("amax", "AminmaxBackward0", "AminmaxBackward0", x, dims, keepdim, hi))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -240,16 +244,26 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return binary("div", nansum(x, dim, keepdim), Tensor._make(count.astype(x._data.dtype)))
 
 
+def _spread_mean(opname, name, np_fn, input, dim, unbiased, keepdim, correction):
+    x = as_tensor_arg(input)
+    spread = _spread(opname, name, np_fn, x, dim, unbiased, keepdim, correction, {})
+    m = mean(x, dim, keepdim)
+    if spread.grad_fn is not None:
+        dims = _dims(dim, x.ndim)
+        m = _reduction("mean", name, name, x, dims, bool(keepdim), m._data)
+    return spread, m
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over the same dimensions."""
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim, keepdim))
+    return _spread_mean("var", "VarMeanBackward0", np.var, input, dim, unbiased, keepdim,
+                        correction)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over the same dimensions."""
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim, keepdim))
+    return _spread_mean("std", "StdMeanBackward0", np.std, input, dim, unbiased, keepdim,
+                        correction)
 
 
 def count_nonzero(input, dim=None):

@@ -111,21 +111,25 @@ def logaddexp2(input, other):
 
 def fmod(input, other):
     """The C remainder of ``input / other``: it has the sign of ``input``."""
-    return binary("fmod", input, other)
+    return binary("fmod", input, other,
+                  "FmodBackward1" if isinstance(other, Tensor) else "FmodBackward0")
 
 
 def remainder(input, other):
     """Python's modulus of ``input / other``: it has the sign of ``other``."""
     if not isinstance(input, Tensor):
         input = as_tensor_arg(input)
-    return binary("remainder", input, other)
+    return binary("remainder", input, other,
+                  "RemainderBackward1" if isinstance(other, Tensor) else "RemainderBackward0")
 
 
 def xlogy(input, other):
     """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN)."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = as_tensor_arg(input)
-    return binary("xlogy", input, other)
+    name = ("XlogyBackward0" if isinstance(input, Tensor) and isinstance(other, Tensor)
+            else "XlogyBackward2" if isinstance(input, Tensor) else "XlogyBackward1")
+    return binary("xlogy", input, other, name)
 
 
 def logit(input, eps=None):
