@@ -130,7 +130,7 @@ def get_num_threads() -> int:
     return _threads.THREADS
 
 
-from . import autograd, jit, nn, optim, profile, viz  # noqa: E402,F401
+from . import autograd, jit, nn, optim, profile, special, viz  # noqa: E402,F401
 from .explain import explain, trace_backward  # noqa: E402
 from .compiled import compile  # noqa: E402  (torch.compile's API)
 from . import utils  # noqa: E402,F401  (torch.utils.data)
@@ -192,7 +192,8 @@ __all__ = [
     "backend", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
     "set_printoptions", "save", "load",
     # public submodules
-    "autograd", "cuda", "func", "jit", "linalg", "nn", "optim", "profile", "utils", "viz",
+    "autograd", "cuda", "func", "jit", "linalg", "nn", "optim", "profile", "special", "utils",
+    "viz",
 ]
 
 from . import axis_alias as _axis_alias  # noqa: E402

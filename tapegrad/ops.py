@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import special, threads
+from . import specfun, threads
 from .registry import upper
 
 SAVED_NAMES = ("a", "b", "c", "out")
@@ -247,8 +247,8 @@ def _logsigmoid(a):
 
 FORWARD.update({
     "sinh": np.sinh, "cosh": np.cosh, "asinh": np.arcsinh, "acosh": np.arccosh,
-    "atanh": np.arctanh, "asin": np.arcsin, "acos": np.arccos, "erf": special.erf,
-    "erfc": special.erfc, "erfinv": special.erfinv, "log2": np.log2, "log10": np.log10,
+    "atanh": np.arctanh, "asin": np.arcsin, "acos": np.arccos, "erf": specfun.erf,
+    "erfc": specfun.erfc, "erfinv": specfun.erfinv, "log2": np.log2, "log10": np.log10,
     "exp2": np.exp2, "hypot": np.hypot, "logaddexp": np.logaddexp, "logaddexp2": np.logaddexp2,
     "fmod": np.fmod, "remainder": np.remainder, "trunc": np.trunc,
     "frac": lambda a: a - np.trunc(a), "logit": lambda a: np.log(a / (1 - a)), "xlogy": _xlogy,
@@ -257,7 +257,7 @@ FORWARD.update({
     "addcmul": lambda a, b, c, value: a + value * b * c,
     "addcdiv": lambda a, b, c, value: a + value * b / c,
     "softplus": _softplus,
-    "gelu": lambda a: 0.5 * a * (1 + special.erf(a * 0.7071067811865476)),
+    "gelu": lambda a: 0.5 * a * (1 + specfun.erf(a * 0.7071067811865476)),
     "gelu_tanh": _gelu_tanh, "silu": lambda a: a * _sigmoid(a),
     "mish": lambda a: a * np.tanh(_softplus(a, 1.0, 20.0)),
     "elu": lambda a, alpha, scale, input_scale: scale * np.where(
@@ -712,4 +712,4 @@ class _Numpy:
 NP = _Numpy()
 FORMULA_NUMPY = {"where": np.where, "sign": np.sign, "log": np.log, "exp": np.exp,
                  "sin": np.sin, "cos": np.cos, "sqrt": np.sqrt, "tanh": np.tanh,
-                 "erf": special.erf, "trunc": np.trunc, "floor": np.floor}
+                 "erf": specfun.erf, "trunc": np.trunc, "floor": np.floor}

@@ -12,14 +12,14 @@ ROOT = pathlib.Path(tapegrad.__file__).parent
 # Bottom to top. A module may import its own layer and those below, never one above.
 LAYERS = [
     ("core", ["envvars", "registry", "dtypes", "tape", "threads", "grad_mode", "structure",
-              "cuda", "special"]),
+              "cuda", "specfun"]),
     ("tensor", ["tensor", "printing"]),
     ("ops and forward", ["ops", "random", "creation", "forward", "methods", "numpy_api",
                          "linalg", "axis_alias"]),
     ("engine", ["engine", "backends"]),
     ("jit", ["jit"]),
     ("toolkits", ["graph", "autograd", "func", "nn", "optim", "utils", "serialization",
-                  "compiled"]),
+                  "compiled", "special"]),
     ("looking inside", ["profile", "explain", "viz"]),
     ("package", ["__init__", "run"]),
 ]

@@ -182,3 +182,11 @@ def test_activation_errors_and_glu():
     y = t([30.0, -30.0], True)
     F.softplus(y).sum().backward()
     np.testing.assert_allclose(y.grad.numpy(), [1.0, 1 / (1 + math.exp(30))])
+
+
+def test_torch_special_namespace():
+    import tapegrad.special as S
+    x = t([-1.0, 0.0, 0.5])
+    np.testing.assert_allclose(S.ndtr(x).numpy(), [0.15865525393145707, 0.5, 0.6914624612740131])
+    np.testing.assert_allclose(S.expit(x).numpy(), 1 / (1 + np.exp([1.0, 0.0, -0.5])))
+    assert S.erfinv is tapegrad.erfinv and S.xlogy is tapegrad.xlogy

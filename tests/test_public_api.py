@@ -16,7 +16,7 @@ import tapegrad
 from tapegrad import Tensor
 
 PUBLIC_SUBMODULES = {"autograd", "nn", "optim", "jit", "linalg", "profile", "viz", "utils",
-                     "func", "cuda"}
+                     "func", "cuda", "special"}
 
 
 def _module_names(mod: types.ModuleType) -> list[str]:
