@@ -74,6 +74,12 @@ def test_binary_values_and_broadcasting():
     assert tapegrad.remainder(tapegrad.tensor([-3, 3]), 2).tolist() == [1, 1]
     assert tapegrad.fmod(tapegrad.tensor([-3, 3]), 2).tolist() == [-1, 1]
     assert tapegrad.remainder(tapegrad.tensor([-3, 3]), 2).dtype == tapegrad.int64
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        tapegrad.fmod(tapegrad.tensor([1, 2]), tapegrad.tensor([1, 0]))
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        tapegrad.remainder(tapegrad.tensor([1, 2]), 0)
+    with np.errstate(invalid="ignore"):
+        assert math.isnan(tapegrad.fmod(t([1.0]), 0.0).item())
 
 
 def test_xlogy_zero_times_log_zero():

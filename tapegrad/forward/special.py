@@ -109,8 +109,17 @@ def logaddexp2(input, other):
     return binary("logaddexp2", input, other)
 
 
+def _int_zero_divisor(input, other) -> None:
+    """Integer fmod/remainder by zero raise, as PyTorch (numpy would give 0)."""
+    ints = all(not isinstance(v, Tensor) and isinstance(v, (int, np.integer))
+               or isinstance(v, Tensor) and v._data.dtype.kind in "iub" for v in (input, other))
+    if ints and not np.all(other._data if isinstance(other, Tensor) else other):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def fmod(input, other):
     """The C remainder of ``input / other``: it has the sign of ``input``."""
+    _int_zero_divisor(input, other)
     return binary("fmod", input, other,
                   "FmodBackward1" if isinstance(other, Tensor) else "FmodBackward0")
 
@@ -119,6 +128,7 @@ def remainder(input, other):
     """Python's modulus of ``input / other``: it has the sign of ``other``."""
     if not isinstance(input, Tensor):
         input = as_tensor_arg(input)
+    _int_zero_divisor(input, other)
     return binary("remainder", input, other,
                   "RemainderBackward1" if isinstance(other, Tensor) else "RemainderBackward0")
 
