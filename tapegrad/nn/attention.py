@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import matmul, softmax
+from .. import cat, matmul, softmax, zeros
 from ..tensor import Tensor
 from . import functional as Fn
 from . import init
@@ -40,9 +40,6 @@ class MultiheadAttention(Module):
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are "
-                                      "not supported")
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -68,7 +65,11 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         dtype=dtype)
-        self.bias_k = self.bias_v = None
+        if add_bias_kv:  # a learned key and value appended to every sequence
+            self.bias_k = empty_param((1, 1, embed_dim), dtype)
+            self.bias_v = empty_param((1, 1, embed_dim), dtype)
+        else:
+            self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
@@ -82,6 +83,10 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
                 attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
@@ -113,20 +118,34 @@ class MultiheadAttention(Module):
         q = Fn.linear(query, w_q, b_q)
         k = Fn.linear(key, w_k, b_k)
         v = Fn.linear(value, w_v, b_v)
+        extra = 0  # key positions appended after the projections (PyTorch's order)
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(1, N, E)])
+            v = cat([v, self.bias_v.expand(1, N, E)])
+            extra += 1
         # (L, N, E) -> (N, H, L, hd)
         q = q.reshape(L, N, H, hd).permute(1, 2, 0, 3)
-        k = k.reshape(S, N, H, hd).permute(1, 2, 0, 3)
-        v = v.reshape(S, N, H, hd).permute(1, 2, 0, 3)
+        k = k.reshape(S + extra, N, H, hd).permute(1, 2, 0, 3)
+        v = v.reshape(S + extra, N, H, hd).permute(1, 2, 0, 3)
+        if self.add_zero_attn:
+            zero = zeros((N, H, 1, hd), dtype=k.dtype)
+            k = cat([k, zero], 2)
+            v = cat([v, zero], 2)
+            extra += 1
         scores = matmul(q, k.transpose(-2, -1)) * (1 / math.sqrt(hd))
         dt = scores._data.dtype
         am = _float_mask(attn_mask, dt, "attn_mask")
+        if am is not None and extra:  # the appended positions are not masked
+            am = cat([am, zeros(tuple(am.shape[:-1]) + (extra,), dtype=am.dtype)], -1)
         if am is not None:
             if am.ndim == 3:  # (N*H, L, S)
-                am = am.reshape(N, H, L, S)
+                am = am.reshape(N, H, L, S + extra)
             scores = scores + am
         kpm = _float_mask(key_padding_mask, dt, "key_padding_mask")
         if kpm is not None:
-            scores = scores + kpm.reshape(N, 1, 1, S)
+            if extra:
+                kpm = cat([kpm, zeros((N, extra), dtype=kpm.dtype)], -1)
+            scores = scores + kpm.reshape(N, 1, 1, S + extra)
         weights = softmax(scores, -1)
         if self.training and self.dropout > 0:
             weights = Fn.dropout(weights, self.dropout, True)
