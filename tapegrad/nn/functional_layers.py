@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import matmul, no_grad, rsqrt, softmax, where
+from ..autograd.function import Function
 from ..tensor import Tensor
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "embedding", "dropout1d",
@@ -111,7 +112,9 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False):
     """Rows of ``weight`` picked by the integer tensor ``input``; the row ``padding_idx`` gets
-    no gradient."""
+    no gradient; with ``scale_grad_by_freq`` each row's gradient is divided by how often the
+    batch picks it. ``sparse=True`` is accepted: the gradient is the same, but dense (tapegrad
+    has no sparse tensors)."""
     idx = input if isinstance(input, Tensor) else Tensor._make(np.asarray(input))
     if idx.dtype.is_floating_point:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
@@ -121,8 +124,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     bad = idx._data[(idx._data < -n) | (idx._data >= n)]
     if bad.size or (idx._data < 0).any():
         raise IndexError("index out of range in self")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
     if max_norm is not None:
         with no_grad():  # renormalise the looked-up rows in place, as PyTorch does
             rows = np.unique(idx._data)
@@ -137,7 +138,25 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
             padding_idx += n
         pad = Tensor._make((idx._data == padding_idx)[..., None])
         out = where(pad, weight.detach()[idx], out)
+    if scale_grad_by_freq:  # each row's gradient divided by how often the batch picks it
+        _, inverse, counts = np.unique(idx._data, return_inverse=True, return_counts=True)
+        scale = (1.0 / counts[inverse.reshape(idx.shape)])[..., None].astype(out._data.dtype)
+        out = _ScaleGrad.apply(out, scale)
     return out
+
+
+class _ScaleGrad(Function):
+    """The identity, whose gradient is multiplied by ``scale`` (embedding's
+    scale_grad_by_freq)."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor._make(ctx.scale), None
 
 
 def _channel_dropout(input, p, training, batched_ndim, name):
