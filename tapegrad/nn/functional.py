@@ -9,6 +9,7 @@ import numpy as np
 from .. import forward as F
 from ..creation import arange
 from ..tensor import Tensor
+from .functional_loss import _reduce  # the losses' reduction, written once
 
 relu = F.relu
 sigmoid = F.sigmoid
@@ -51,16 +52,6 @@ def _named(t, name: str):
     if isinstance(t, Tensor) and t._slot is not None:
         t._tape.records[t._slot].name = name
     return t
-
-
-def _reduce(loss, reduction: str):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
 def _check_same_size(input, target):

@@ -17,6 +17,7 @@ __all__ = ["kl_div", "huber_loss", "cosine_similarity", "cosine_embedding_loss",
 
 
 def _reduce(loss, reduction: str):
+    """A loss's ``reduction``: "mean", "sum" or "none", with PyTorch's error otherwise."""
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
