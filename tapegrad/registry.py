@@ -22,7 +22,8 @@ _UPPER: dict[str, Callable] = {}
 # Non-empty while any thread has saved-tensor hooks: the forward checks it on every recorded op,
 # so it is a plain list here rather than a lookup.
 SAVED_HOOKS: list = []
-# Callables f(record), called as each record is appended while a profiler records the forward.
+# Callables f(record, inputs, out), called as each record is appended while a profiler records
+# the forward or tapegrad.compile traces a function (inputs: the operands as the op was given them).
 FORWARD_WATCHERS: list = []
 
 

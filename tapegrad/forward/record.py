@@ -69,14 +69,23 @@ def emit(op, name: str, data: np.ndarray, inputs: tuple, arrays: tuple, params: 
     out._slot = tape.append(rec)
     out._tape = tape
     rec.h = structural_hash(rec, tape.records)
+    if SAVED_HOOKS or FORWARD_WATCHERS or TLS.s.anomaly:
+        observe(rec, inputs, out, 3)
+    return out
+
+
+def observe(rec: Record, inputs: tuple, out, skip: int) -> None:
+    """What recording ``rec`` (made from ``inputs``, giving ``out``) does beyond the tape, called
+    only while something asks for it: pack what it saved under saved-tensor hooks, show it to a
+    profiler's watchers, keep the forward's traceback under anomaly detection, without the
+    innermost ``skip`` frames (this one and the forward's own)."""
     if SAVED_HOOKS:  # torch.autograd.graph.saved_tensors_hooks is active somewhere
         upper("pack_saved")(rec, inputs, out)
     if FORWARD_WATCHERS:  # a profiler records the forward
         for watch in FORWARD_WATCHERS:
-            watch(rec)
+            watch(rec, inputs, out)
     if TLS.s.anomaly:
-        rec.where = "".join(traceback.format_stack()[:-2])
-    return out
+        rec.where = "".join(traceback.format_stack()[:-skip])
 
 
 def structural_hash(rec: Record, records: dict) -> int:
