@@ -9,6 +9,7 @@ from ..registry import provide
 from ..tape import TLS
 from ..tensor import Tensor
 from . import functional, graph, higher  # noqa: F401  (higher registers interpret_graph)
+from . import forward_ad  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck
 

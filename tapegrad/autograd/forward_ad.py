@@ -1,0 +1,345 @@
+"""``torch.autograd.forward_ad``: forward-mode AD (dual tensors), derived from the op table.
+
+    with forward_ad.dual_level():
+        x = forward_ad.make_dual(primal, tangent)
+        y = f(x)
+        value, jvp = forward_ad.unpack_dual(y)
+
+A dual tensor is recorded on the tape like a tensor that requires grad (``make_dual`` marks it
+so), and while a level is open a watcher (``registry.FORWARD_WATCHERS``) sees each record as it
+is appended and computes the output's tangent from the inputs' tangents. No second table:
+
+* an elementwise row's derivative formulas are linear in ``g``: the tangent is the sum over
+  inputs of the formula with ``g`` set to that input's tangent;
+* a structural row's VJP ``g -> J^T g`` is linear in ``g``: its transpose ``t -> J t`` is the
+  gradient of ``<vjp(u), t>`` with respect to ``u`` (the double-VJP trick, run on the rule's
+  own tensor form), so every structural row with a tensor-form VJP pushes tangents with no
+  per-op code. Rows whose VJP works on numpy arrays only raise an error naming the op.
+
+When a primal or a tangent requires grad (reverse mode over forward mode), tangents are computed
+with recorded ops and can be differentiated; otherwise with numpy. With no level open nothing is
+watched, so the eager forward pays nothing.
+
+Differences from PyTorch: a dual tensor made from a primal that does not require grad reports
+``requires_grad=True`` (it is recorded so that its ops can be watched) and prints without its
+tangent. Ops run under ``no_grad`` record nothing, so they carry no tangent (PyTorch's do): keep
+``no_grad`` blocks out of a dual level.
+"""
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+
+import numpy as np
+
+from ..grad_mode import enable_grad
+from ..ops import FORMULA_NUMPY
+from ..registry import FORWARD_WATCHERS
+from ..tape import TLS
+from ..tensor import Tensor, recorded
+
+__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
+           "UnpackedDualTensor"]
+
+
+class UnpackedDualTensor(namedtuple("UnpackedDualTensor", ["primal", "tangent"])):
+    """What ``unpack_dual`` returns: the primal (a tensor without tangent) and the tangent
+    (``None`` for a tensor that is not dual at this level)."""
+
+    __slots__ = ()
+
+
+# Structural rows whose VJP works on numpy arrays (or user code), so it cannot be transposed.
+_NO_TANGENT = {"view_write": "an in-place write into a view",
+               "view_of": "an in-place view",
+               "function": "a custom autograd.Function"}
+
+
+class _Level:
+    __slots__ = ("index", "tangents", "fw_only", "leaves", "busy")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.tangents: dict[int, Tensor] = {}   # slot -> tangent of the tensor at that slot
+        self.fw_only: set[int] = set()          # slots recorded only for forward mode
+        self.leaves: list = []                  # weakrefs to the leaves make_dual marked
+        self.busy = False                       # computing a tangent: its ops are not watched
+
+
+_LEVEL: _Level | None = None
+
+
+def enter_dual_level() -> int:
+    """Open a forward-AD level and return its index (0: levels do not nest, as in PyTorch)."""
+    global _LEVEL
+    if _LEVEL is not None:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _LEVEL = _Level(0)
+    FORWARD_WATCHERS.append(_watch)
+    return 0
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Close the level: every dual tensor of it loses its tangent."""
+    global _LEVEL
+    lvl = _LEVEL
+    if lvl is None or level is not None and level != lvl.index:
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that was "
+                           "created. This is not supported.")
+    _LEVEL = None
+    if _watch in FORWARD_WATCHERS:
+        FORWARD_WATCHERS.remove(_watch)
+    for ref in lvl.leaves:
+        t = ref()
+        if t is not None:
+            t.__dict__.pop("_fw", None)
+            if t._slot is None:
+                t._rg = False
+    lvl.tangents.clear()
+
+
+class dual_level:
+    """Context manager for a forward-AD level: ``with dual_level(): ...``; tangents exist
+    only inside it."""
+
+    def __enter__(self) -> int:
+        return enter_dual_level()
+
+    def __exit__(self, *exc) -> None:
+        exit_dual_level()
+
+
+def _level(level) -> _Level | None:
+    lvl = _LEVEL
+    if lvl is not None and level is not None and level != lvl.index:
+        raise RuntimeError(f"Invalid level {level}: the current forward AD level is "
+                           f"{lvl.index}")
+    return lvl
+
+
+def _tangent_of(t: Tensor, lvl: _Level):
+    if t._slot is not None:
+        return lvl.tangents.get(t._slot)
+    fw = t.__dict__.get("_fw")
+    return fw[1] if fw is not None and fw[0] is lvl else None
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
+    """A tensor equal to ``tensor`` whose forward gradient is ``tangent`` (same size), at the
+    current level. Gradients of reverse mode flow through it into ``tensor``."""
+    lvl = _level(level)
+    if lvl is None:
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
+                           "make sure to enter_dual_level() first.")
+    if not tensor.dtype.is_floating_point:
+        raise ValueError(f"Expected primal to be floating point or complex, but got: "
+                         f"{tensor.dtype}")
+    if not tangent.dtype.is_floating_point:
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: "
+                         f"{tangent.dtype}")
+    if tuple(tensor.shape) != tuple(tangent.shape):
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the "
+            f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
+            f"while the given forward gradient is of size {list(tangent.shape)}.")
+    if _tangent_of(tensor, lvl) is not None:
+        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
+                           f"gradient at the same level {lvl.index} is not supported.")
+    if tensor._rg and TLS.s.grad_enabled and tensor.__dict__.get("_fw") is None \
+            and tensor._slot not in lvl.fw_only:
+        # A differentiable view of the primal, as PyTorch's (ViewBackward0).
+        from ..forward import reshape
+        lvl.busy = True
+        try:
+            dual = reshape(tensor, tuple(tensor.shape))
+        finally:
+            lvl.busy = False
+        if dual is tensor or dual._slot is None:
+            raise RuntimeError("tapegrad internal error: make_dual needs a recorded view")
+        lvl.tangents[dual._slot] = tangent
+        return dual
+    dual = Tensor._make(tensor._data, True)
+    dual._fw = (lvl, tangent)
+    dual._fw_only = True
+    lvl.leaves.append(weakref.ref(dual))
+    return dual
+
+
+def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
+    """``(primal, tangent)``: the primal as a tensor without tangent, and the tangent at the
+    current level (``None`` when ``tensor`` has none, or no level is open)."""
+    lvl = _level(level)
+    tangent = _tangent_of(tensor, lvl) if lvl is not None and isinstance(tensor, Tensor) else None
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    if _is_fw_only(tensor, lvl):
+        primal = Tensor._make(tensor._data)
+    else:
+        from ..forward import reshape
+        lvl.busy = True
+        try:
+            primal = reshape(tensor, tuple(tensor.shape)) if TLS.s.grad_enabled \
+                else Tensor._make(tensor._data)
+        finally:
+            lvl.busy = False
+    return UnpackedDualTensor(primal, tangent)
+
+
+def _is_fw_only(t: Tensor, lvl: _Level) -> bool:
+    if t._slot is not None:
+        return t._slot in lvl.fw_only
+    return bool(t.__dict__.get("_fw_only"))
+
+
+# ---- the watcher: one tangent per recorded op ------------------------------------------
+def _watch(rec, inputs=None, out=None) -> None:
+    lvl = _LEVEL
+    if lvl is None or lvl.busy:
+        return
+    tape = TLS.s.tape
+    records = tape.records
+    tans = []
+    fw_flags = []
+    found = False
+    for s in rec.ins:
+        if s is None:
+            tans.append(None)
+            fw_flags.append(True)
+            continue
+        r = records.get(s)
+        leaf = r.leaf if r is not None else None
+        if leaf is not None:
+            fw = leaf.__dict__.get("_fw")
+            t = fw[1] if fw is not None and fw[0] is lvl else None
+            fw_flags.append(bool(leaf.__dict__.get("_fw_only")))
+        else:
+            t = lvl.tangents.get(s)
+            fw_flags.append(s in lvl.fw_only)
+        tans.append(t)
+        found = found or t is not None
+    only_fw = all(fw_flags)
+    if only_fw:
+        lvl.fw_only.add(rec.out)
+    if not found:
+        return
+    differentiable = not only_fw or any(t is not None and t._rg for t in tans)
+    lvl.busy = True
+    try:
+        if differentiable:
+            with enable_grad():
+                out = _tangent(rec, tans, tape, lvl, differentiable)
+        else:
+            out = _tangent(rec, tans, tape, lvl, differentiable)
+    finally:
+        lvl.busy = False
+    if out is not None:
+        lvl.tangents[rec.out] = out
+
+
+def _saved(rec, tape, lvl, bind: bool) -> tuple:
+    """A record's saved values as tensors: bound to the records they came from (so reverse
+    mode flows through a tangent into them) when ``bind`` and they are real, plain otherwise."""
+    out = []
+    for k, value in enumerate(rec.saved):
+        if not isinstance(value, np.ndarray):
+            out.append(value)
+            continue
+        slot = rec.out if k == 3 else (rec.ins[k] if k < len(rec.ins) else None)
+        if bind and slot is not None and slot not in lvl.fw_only \
+                and slot in tape.records and not _leaf_fw_only(tape.records[slot]):
+            tape.records[slot].rc += 1
+            out.append(recorded(value, slot, tape))
+        else:
+            out.append(Tensor._make(value))
+    return tuple(out)
+
+
+def _leaf_fw_only(rec) -> bool:
+    return rec.leaf is not None and bool(rec.leaf.__dict__.get("_fw_only"))
+
+
+def _tangent(rec, tans, tape, lvl, differentiable: bool):
+    op = rec.op
+    if rec.saved == "freed":
+        raise RuntimeError("forward-mode AD: a record's saved values were freed")
+    if op.elementwise:
+        return _elementwise(rec, tans, tape, lvl, differentiable)
+    if op.name in _NO_TANGENT:
+        raise NotImplementedError(
+            f"forward-mode AD: tapegrad has no tangent rule for the op '{op.name}' "
+            f"({rec.name}, {_NO_TANGENT[op.name]}); its VJP is not written against xp")
+    return _structural(rec, tans, tape, lvl, differentiable)
+
+
+def _elementwise(rec, tans, tape, lvl, differentiable: bool):
+    """The sum over inputs of the row's formula with ``g`` set to that input's tangent."""
+    op = rec.op
+    if differentiable:
+        from .. import forward as F
+        from .higher import FORMULA_TENSOR
+        fns = op.grad_fns("tensor", FORMULA_TENSOR)
+        a, b, c, out = _saved(rec, tape, lvl, True)
+        total = None
+        for i, t in enumerate(tans):
+            if t is None or fns[i] is None:
+                continue
+            term = fns[i](t, a, b, c, out, *rec.params)
+            if not isinstance(term, Tensor):
+                term = F.as_tensor_arg(term)
+            total = term if total is None else total + term
+        if total is None:
+            return None
+        if tuple(total.shape) != tuple(rec.shape):
+            total = F.expand(total, tuple(rec.shape))
+        if total.dtype.np != rec.dtype:
+            from ..dtypes import to_dtype
+            total = total.to(to_dtype(rec.dtype))
+        return total
+    fns = op.grad_fns("numpy", FORMULA_NUMPY)
+    a, b, c, out = rec.saved
+    total = None
+    with np.errstate(all="ignore"):
+        for i, t in enumerate(tans):
+            if t is None or fns[i] is None:
+                continue
+            term = fns[i](t._data, a, b, c, out, *rec.params)
+            total = term if total is None else total + term
+    if total is None:
+        return None
+    total = np.asarray(total)
+    if total.shape != rec.shape:
+        total = np.broadcast_to(total, rec.shape)
+    return Tensor._make(np.array(total, dtype=rec.dtype, copy=True))
+
+
+def _structural(rec, tans, tape, lvl, differentiable: bool):
+    """``J t`` as the gradient of ``<vjp(u), t>`` with respect to ``u``: the row's VJP is
+    linear in ``u``, so this is exact."""
+    from . import grad
+    from .. import forward as F
+    from .higher import TX
+    op = rec.op
+    a, b, c, out = _saved(rec, tape, lvl, differentiable)
+    with enable_grad():
+        u = Tensor._make(np.zeros(rec.shape, rec.dtype), True)
+        gs = op.vjp(TX, u, rec, a, b, out)
+        total = None
+        for gi, t in zip(gs, tans):
+            if t is None or gi is None:
+                continue
+            if not isinstance(gi, Tensor) or not gi._rg:
+                raise NotImplementedError(
+                    f"forward-mode AD: tapegrad has no tangent rule for the op '{op.name}' "
+                    f"({rec.name}): its VJP does not record on tensors")
+            t = t if t.dtype == gi.dtype else t.to(gi.dtype)
+            term = F.sum(F.mul(gi, t))
+            total = term if total is None else total + term
+        if total is None:
+            return None
+        (jt,) = grad(total, [u], retain_graph=True, create_graph=differentiable,
+                     allow_unused=True)
+    if jt is None:
+        raise NotImplementedError(
+            f"forward-mode AD: tapegrad has no tangent rule for the op '{op.name}' "
+            f"({rec.name}): its VJP does not depend on the cotangent through recorded ops")
+    return jt if differentiable else Tensor._make(jt._data)

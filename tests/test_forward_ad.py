@@ -1,0 +1,197 @@
+"""Forward mode (``autograd.forward_ad``) against reverse mode, driven by the op table: every
+elementwise row on broadcast shapes in float64, every structural row through its sample, with
+tangents computed both with numpy (nothing requires grad) and with recorded ops (the primals
+require grad, so the tangents can be differentiated again). Then ``autograd.functional``'s jvp,
+forward-mode jacobian and forward-over-reverse hessian."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import ELEMENTWISE, call_elementwise, elementwise_inputs
+from test_op_table import SHAPES, STRUCTURAL_SAMPLES
+
+import tapegrad
+import tapegrad.autograd.forward_ad as fwAD
+from tapegrad.autograd.functional import hessian, jacobian, jvp
+from tapegrad.ops import OPS
+from tapegrad.registry import FORWARD_WATCHERS
+
+
+def _reverse_jv(fn, inputs, tangents):
+    """J v by reverse mode: the full Jacobian of each output, contracted with the tangents."""
+    xs = tuple(x.detach().requires_grad_(x.dtype.is_floating_point) for x in inputs)
+    diff = [i for i, x in enumerate(xs) if x.requires_grad and tangents[i] is not None]
+    out = fn(*xs)
+    total = np.zeros(out.shape)
+    for k in range(out.numel()):
+        gs = tapegrad.autograd.grad(out.reshape(-1)[k], [xs[i] for i in diff],
+                                    retain_graph=True, allow_unused=True)
+        total.reshape(-1)[k] = sum(float((g * tangents[i]).sum()) for g, i in zip(gs, diff)
+                                   if g is not None)
+    return total
+
+
+def _forward_jv(fn, inputs, tangents, real: bool):
+    with fwAD.dual_level():
+        xs = []
+        for x, t in zip(inputs, tangents):
+            x = x.detach()
+            if real and x.dtype.is_floating_point:
+                x = x.requires_grad_(True)
+            xs.append(x if t is None else fwAD.make_dual(x, t))
+        primal, tangent = fwAD.unpack_dual(fn(*xs))
+        assert tangent is not None
+        return primal, tangent
+
+
+def _tangents(inputs, rng, domain=None):
+    out = []
+    for k, x in enumerate(inputs):
+        if domain is not None and domain[k] == "b" or not x.dtype.is_floating_point:
+            out.append(None)
+        else:
+            out.append(tapegrad.tensor(rng.standard_normal(tuple(x.shape))))
+    return out
+
+
+@pytest.mark.parametrize("real", [False, True], ids=["numpy", "recorded"])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_tangent_matches_reverse_mode(name, real):
+    rng = np.random.default_rng(0)
+    op = OPS[name]
+    for shapes in SHAPES[op.arity]:
+        inputs = elementwise_inputs(op, shapes, rng, requires_grad=False)
+        tangents = _tangents(inputs, rng, op.domain)
+
+        def fn(*xs):
+            return call_elementwise(name, xs)
+        primal, tangent = _forward_jv(fn, inputs, tangents, real)
+        np.testing.assert_allclose(primal.detach().numpy(), fn(*inputs).numpy())
+        assert tangent.shape == primal.shape and tangent.dtype == primal.dtype
+        np.testing.assert_allclose(tangent.detach().numpy(), _reverse_jv(fn, inputs, tangents),
+                                   rtol=1e-9, atol=1e-12, err_msg=f"{name} {shapes}")
+        assert real or not tangent.requires_grad
+
+
+@pytest.mark.parametrize("real", [False, True], ids=["numpy", "recorded"])
+@pytest.mark.parametrize("name", sorted(STRUCTURAL_SAMPLES))
+def test_structural_tangent_matches_reverse_mode(name, real):
+    fn, inputs = STRUCTURAL_SAMPLES[name]
+    rng = np.random.default_rng(1)
+    tangents = _tangents(inputs, rng)
+    primal, tangent = _forward_jv(fn, inputs, tangents, real)
+    np.testing.assert_allclose(tangent.detach().numpy(), _reverse_jv(fn, inputs, tangents),
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_tangent_is_differentiable_reverse_over_forward():
+    # d/dx <f'(x), v> = H v for f(x) = sum(sin(x) * x^3)
+    x = tapegrad.tensor([0.3, -1.2, 2.0], dtype=tapegrad.float64, requires_grad=True)
+    v = tapegrad.tensor([1.0, 0.5, -2.0], dtype=tapegrad.float64)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(x, v)
+        y = (d.sin() * d ** 3).sum()
+        _, t = fwAD.unpack_dual(y)
+    (hv,) = tapegrad.autograd.grad(t, x)
+    xn, vn = x.detach().numpy(), v.numpy()
+    h = -np.sin(xn) * xn ** 3 + 6 * np.cos(xn) * xn ** 2 + 6 * np.sin(xn) * xn
+    np.testing.assert_allclose(hv.numpy(), h * vn, rtol=1e-10)
+    # the primal's reverse gradient flows through the dual view
+    x.grad = None
+    with fwAD.dual_level():
+        y = (fwAD.make_dual(x, v) ** 2).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * xn)
+
+
+def test_dual_api_as_pytorch():
+    x = tapegrad.tensor([1.0, 2.0])
+    with fwAD.dual_level() as level:
+        assert level == 0
+        d = fwAD.make_dual(x, tapegrad.ones(2))
+        u = fwAD.unpack_dual(d * 3)
+        assert type(u).__name__ == "UnpackedDualTensor" and u._fields == ("primal", "tangent")
+        assert u.tangent.tolist() == [3.0, 3.0] and u.primal.tolist() == [3.0, 6.0]
+        assert fwAD.unpack_dual(x).tangent is None
+        assert fwAD.unpack_dual(u.primal).tangent is None
+        assert fwAD.unpack_dual(d + x).tangent.tolist() == [1.0, 1.0]
+        with pytest.raises(RuntimeError, match="Nested forward mode AD is not supported"):
+            fwAD.enter_dual_level()
+        with pytest.raises(RuntimeError, match="different size than that of the original"):
+            fwAD.make_dual(x, tapegrad.ones(3))
+        with pytest.raises(ValueError, match="Expected primal to be floating point"):
+            fwAD.make_dual(tapegrad.tensor([1, 2]), tapegrad.ones(2))
+        with pytest.raises(RuntimeError, match="already has a forward gradient at the same"):
+            fwAD.make_dual(d, tapegrad.ones(2))
+    assert fwAD.unpack_dual(d).tangent is None
+    assert not d.requires_grad
+    assert not FORWARD_WATCHERS  # nothing watched once the level is closed
+    with pytest.raises(RuntimeError, match="no level exists"):
+        fwAD.make_dual(x, tapegrad.ones(2))
+    fwAD.enter_dual_level()
+    fwAD.exit_dual_level()
+
+
+def test_op_without_a_tangent_rule_raises_naming_it():
+    class Twice(tapegrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with fwAD.dual_level():
+        d = fwAD.make_dual(tapegrad.ones(2), tapegrad.ones(2))
+        with pytest.raises(NotImplementedError, match="'function'"):
+            Twice.apply(d)
+
+
+def _f(x, y):
+    return (x.sin() * y).cumsum(0), (x @ y.reshape(3, 1)).exp()
+
+
+def test_functional_jvp_and_forward_jacobian_match_reverse_mode():
+    rng = np.random.default_rng(2)
+    x = tapegrad.tensor(rng.standard_normal((2, 3)))
+    y = tapegrad.tensor(rng.standard_normal(3))
+    v = (tapegrad.tensor(rng.standard_normal((2, 3))), tapegrad.tensor(rng.standard_normal(3)))
+    outs, jv = jvp(_f, (x, y), v)
+    for o, e in zip(outs, _f(x, y)):
+        np.testing.assert_allclose(o.numpy(), e.numpy())
+    assert not any(t.requires_grad for t in jv)
+    ref = [_reverse_jv(lambda a, b, k=k: _f(a, b)[k], (x, y), v) for k in range(2)]
+    for t, r in zip(jv, ref):
+        np.testing.assert_allclose(t.numpy(), r, rtol=1e-9)
+    fwd = jacobian(_f, (x, y), strategy="forward-mode", vectorize=True)
+    rev = jacobian(_f, (x, y))
+    for rf, rr in zip(fwd, rev):
+        for a, b in zip(rf, rr):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-12)
+    # create_graph: the tangent can be differentiated again
+    _, t = jvp(lambda a: (a ** 3).sum(), x.requires_grad_(), tapegrad.ones(2, 3),
+               create_graph=True)
+    (g,) = tapegrad.autograd.grad(t, x)
+    np.testing.assert_allclose(g.numpy(), 6 * x.detach().numpy(), rtol=1e-12)
+
+
+def test_forward_over_reverse_hessian():
+    x = tapegrad.tensor([0.5, -1.0, 2.0], dtype=tapegrad.float64)
+
+    def f(a):
+        return (a.sin() * a.prod() + a.softmax(0)).sum()
+    h_fwd = hessian(f, x, vectorize=True, outer_jacobian_strategy="forward-mode")
+    np.testing.assert_allclose(h_fwd.numpy(), hessian(f, x).numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_forward_jacobian_errors_as_pytorch():
+    x = tapegrad.ones(2)
+    with pytest.raises(NotImplementedError, match="isonly implemented for `vectorize=True`"):
+        jacobian(lambda a: a.sin(), x, strategy="forward-mode")
+    with pytest.raises(NotImplementedError, match="`create_graph=True` and `strategy="):
+        jacobian(lambda a: a.sin(), x, strategy="forward-mode", vectorize=True,
+                 create_graph=True)
+    with pytest.raises(AssertionError, match="Expected strategy to be either"):
+        jacobian(lambda a: a.sin(), x, strategy="sideways")
