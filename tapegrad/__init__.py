@@ -62,6 +62,11 @@ from .numpy_api import bind as _bind_numpy
 _bind()
 _bind_numpy()
 inverse = linalg.inv
+from .forward import kron, cross, matrix_power, logdet, matrix_exp, pinverse  # noqa: E402
+from .forward import slogdet_torch as slogdet  # noqa: E402
+from .forward import cholesky_deprecated as cholesky  # noqa: E402
+from .forward import qr_deprecated as qr  # noqa: E402
+from .forward import svd_deprecated as svd  # noqa: E402
 _backends.preload_numba()
 
 float = float32
@@ -175,7 +180,8 @@ __all__ = [
     "return_types",
     # matrix products and linear algebra
     "matmul", "mm", "mv", "bmm", "dot", "outer", "ger", "einsum", "tensordot", "trace", "det",
-    "inverse", "diag", "diagonal",
+    "inverse", "diag", "diagonal", "kron", "cross", "matrix_power", "slogdet", "logdet",
+    "matrix_exp", "pinverse", "cholesky", "qr", "svd",
     # shapes, indexing, joining
     "reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes",
     "swapdims", "t", "movedim", "moveaxis", "expand", "broadcast_to", "broadcast_tensors",

@@ -284,6 +284,13 @@ def bind() -> None:
     T.inverse = F.inv
     _bind_special(T)
     T.det = F.det
+    # torch.linalg's Tensor methods (forward/linalg.py, forward/decomp.py)
+    for name, fn in (("kron", F.kron), ("cross", F.cross), ("matrix_power", F.matrix_power),
+                     ("slogdet", F.slogdet_torch), ("logdet", F.logdet),
+                     ("matrix_exp", F.matrix_exp), ("pinverse", F.pinverse),
+                     ("cholesky", F.cholesky_deprecated), ("qr", F.qr_deprecated),
+                     ("svd", F.svd_deprecated)):
+        setattr(T, name, fn)
 
 
 # issue 13's pointwise math (forward/special.py): the functions, and in-place forms where

@@ -15,6 +15,7 @@ when a gradient is wanted, appends one record to this thread's tape (``record.em
     scatter      scatter and scatter_reduce, index_add/copy/fill, take, masked_select, nonzero
     select       order statistics: topk, kthvalue, median, mode, quantile; nansum, diff, ...
     special      pointwise math beyond the basics (erf, hyperbolic, lerp, ...), activations
+    decomp       cholesky, qr, eigh, svd, pinv, lstsq, matrix_exp, matrix_norm
 """
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ from .linalg import (
                      trace,
                      vector_norm,
 )
+from .linalg import (cross, kron, linalg_cross, logdet, matrix_power, slogdet,
+                     slogdet_torch)
+from .decomp import (LinAlgError, cholesky, cholesky_deprecated, cholesky_ex,
+                     eigh, eigvalsh, linalg_norm, lstsq, matrix_exp, matrix_norm, pinv,
+                     pinverse, qr, qr_deprecated, svd, svd_deprecated, svdvals)
 from .record import (
                      _TYPE_NAMES,
                      NO_SAVED,

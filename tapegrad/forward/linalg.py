@@ -1,4 +1,5 @@
-"""Matrix products: matmul, mm, mv, dot, outer, bmm (through numpy's BLAS)."""
+"""Matrix products: matmul, mm, mv, dot, outer, bmm (through numpy's BLAS); torch.linalg's inv,
+det, solve, slogdet, matrix_power, cross and kron; einsum, tensordot, trace."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ from .. import dtypes, threads
 from ..ops import OPS
 from ..tensor import Tensor
 from .elementwise import mul, to_dtype
-from .record import _broadcast_error, _operands, _type_name, _wants_grad, as_tensor_arg, emit
+from .record import (_broadcast_error, _operands, _type_name, _wants_grad, as_tensor_arg, emit,
+                     return_types)
 from .reduce import norm
 from .shape import unsqueeze
 
@@ -288,3 +290,118 @@ def trace(input) -> Tensor:
     if _wants_grad(x):
         return emit(OPS["trace"], "TraceBackward0", data, (x,), (x._data,))
     return Tensor._make(data)
+
+
+# ---- kron, cross, matrix_power, slogdet, logdet ------------------------------------------
+def kron(input, other) -> Tensor:
+    """The Kronecker product: every element of ``input`` times all of ``other``, in blocks
+    (operands of different ranks gain leading dimensions of size 1)."""
+    from .shape import reshape
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    nd = max(x.ndim, y.ndim)
+    sx, sy = (1,) * (nd - x.ndim) + tuple(x.shape), (1,) * (nd - y.ndim) + tuple(y.shape)
+    xs = reshape(x, tuple(v for s in sx for v in (s, 1)))
+    ys = reshape(y, tuple(v for s in sy for v in (1, s)))
+    prod = mul(xs, ys)
+    shape = tuple(p * q for p, q in zip(sx, sy))
+    data = prod._data.reshape(shape)
+    if _wants_grad(prod):
+        return emit(OPS["reshape"], "UnsafeViewBackward0", data, (prod,), (prod._data,))
+    return Tensor._make(data)
+
+
+def linalg_cross(input, other, *, dim=-1) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (broadcasting the other dimensions)."""
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    if x.ndim != y.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    nd = max(x.ndim, 1)
+    d = dim + nd if dim < 0 else dim
+    if not 0 <= d < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}],"
+                         f" but got {dim})")
+    if x.shape[d] != 3 or y.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{x.shape[d]} and {y.shape[d]}")
+    xa, ya, _ = _operands(x, y, False)
+    try:
+        data = np.cross(xa, ya, axis=d)
+    except ValueError:
+        raise _broadcast_error(xa.shape, ya.shape) from None
+    data = np.asarray(data, xa.dtype)
+    if _wants_grad(x, y):
+        return emit(OPS["linalg_cross"], "LinalgCrossBackward0", data, (x, y), (xa, ya), (d,))
+    return Tensor._make(data)
+
+
+def cross(input, other, dim=None) -> Tensor:
+    """``torch.cross``: linalg.cross along ``dim``; without ``dim``, along the first dimension of
+    size 3 (PyTorch warns that this default will change)."""
+    if dim is None:
+        x, y = as_tensor_arg(input), as_tensor_arg(other)
+        shape = np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+        dim = next((i for i, s in enumerate(shape) if s == 3), -1)
+    return linalg_cross(input, other, dim=dim)
+
+
+def matrix_power(A, n) -> Tensor:
+    """A square matrix (or batch) to the integer power ``n``: repeated squaring; n = 0 is the
+    identity, a negative ``n`` is a power of the inverse."""
+    x = as_tensor_arg(A)
+    if x.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {x.shape[-2]} by {x.shape[-1]} matrices")
+    n = int(n)
+    if n == 0:
+        data = np.broadcast_to(np.eye(x.shape[-1], dtype=x._data.dtype), x.shape).copy()
+        if _wants_grad(x):  # PyTorch copies the identity in: a zero gradient, CopyBackwards
+            return emit(OPS["where"], "CopyBackwards", data,
+                        (Tensor._make(np.zeros(x.shape, bool)), x, 0.0),
+                        (np.zeros(x.shape, bool), x._data, 0.0))
+        return Tensor._make(data)
+    if n < 0:
+        x = inv(x)
+        n = -n
+    if n == 1:
+        from .elementwise import clone
+        return clone(x)
+    if n == 2:
+        return matmul(x, x)
+    if n == 3:
+        return matmul(matmul(x, x), x)
+    z = result = None
+    while n > 0:
+        z = x if z is None else matmul(z, z)
+        if n & 1:
+            result = z if result is None else matmul(result, z)
+        n >>= 1
+    return result
+
+
+def slogdet(A):
+    """The sign and the log of the absolute value of the determinant:
+    ``return_types.linalg_slogdet(sign, logabsdet)`` (sign 0 and logabsdet -inf if singular)."""
+    from .decomp import _packed
+    x = as_tensor_arg(A)
+    _square(x, "slogdet")
+    sign, logabs = np.linalg.slogdet(x._data)
+    packed = np.stack([np.asarray(sign, x._data.dtype), np.asarray(logabs, x._data.dtype)], -1)
+    s, la = _packed("linalg_slogdet", "LinalgSlogdetBackward0", packed, x, (),
+                    [(Ellipsis, 0), (Ellipsis, 1)])
+    return return_types.linalg_slogdet(s, la)
+
+
+def slogdet_torch(input):
+    """``torch.slogdet``: as ``linalg.slogdet``, returned as ``return_types.slogdet``."""
+    s, la = slogdet(input)
+    return return_types.slogdet(s, la)
+
+
+def logdet(input) -> Tensor:
+    """The log of the determinant: nan for a negative determinant, -inf for a singular matrix."""
+    from .elementwise import where
+    s, la = slogdet(input)
+    return where(Tensor._make(s._data < 0), Tensor._make(np.array(np.nan, la._data.dtype)), la)
