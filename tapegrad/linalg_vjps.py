@@ -127,8 +127,10 @@ def _linalg_cross_vjp(xp, g, rec, a, b, out):
 # ---- slogdet: out packs (sign, logabsdet) along a last axis of 2 ----------------------------
 @_st("linalg_slogdet", "LinalgSlogdetBackward0", 1, (_A,))
 def _linalg_slogdet_vjp(xp, g, rec, a, b, out):
+    # g * A^-T, as the solve A^T X = g I.
     gl = xp.getitem(g, (Ellipsis, 1))
-    return (_col(xp, _col(xp, gl)) * _mT(xp, xp.linalg_inv(a)),)
+    eye = np.eye(rec.in_shapes[0][-1], dtype=rec.dtype)
+    return (xp.linalg_solve(_mT(xp, a), _col(xp, _col(xp, gl)) * eye),)
 
 
 # ---- cholesky -----------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def _linalg_pinv_vjp(xp, g, rec, a, b, out):
 def _linalg_lstsq_vjp(xp, g, rec, a, b, out):
     # X = pinv(A) B: gA = pinv_backward(gX B^T), gB = pinv(A)^T gX.
     sa, sb = rec.in_shapes
-    vector = len(sb) == 1
+    vector = len(sb) == 1 or (len(sb) == len(sa) - 1 and tuple(sb) == tuple(sa[:-1]))
     gX, B = (_col(xp, g), _col(xp, b)) if vector else (g, b)
     P = _ext(xp).pinv(a)
     ga = gb = None

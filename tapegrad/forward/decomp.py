@@ -321,8 +321,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
                            f"gelsy, gelsd, gelss), but got {driver}")
     a, b = x._data, y._data
     m, n = a.shape[-2:]
-    vector = b.ndim == 1
-    bm = b[:, None] if vector else b
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    bm = b[..., None] if vector else b
     if bm.shape[-2] != m:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), "
                            f"but got {m} and {bm.shape[-2]}")
@@ -340,11 +340,15 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver != "gelsy" and m > n and np.all(rank == n):
         r = np.matmul(a, sol[..., None] if vector else sol) - bm
         resid = np.asarray(np.sum(r * r, axis=-2), a.dtype)
-        resid = resid[..., 0] if vector else resid
     if _wants_grad(x, y):
         X = emit(OPS["linalg_lstsq"], "LinalgLstsqBackward0", sol, (x, y), (a, b))
-        if resid.size:
-            resid_t = Tensor._make(resid)  # computed as a constant: its gradient is not recorded
+        if resid.size:  # |A X - B|^2 summed over rows, recorded so that it has a gradient
+            from .linalg import matmul
+            d = matmul(x, unsqueeze(X, -1) if vector else X) - (unsqueeze(y, -1) if vector else y)
+            sq = d * d
+            dims = (sq.ndim - 2,)  # a vector B keeps a last dimension of 1, as PyTorch's
+            resid_t = emit(OPS["sum"], "LinalgLstsqBackward0", resid, (sq,), (sq._data,),
+                           (dims, False))
         else:
             resid_t = emit(OPS["getitem"], "LinalgLstsqBackward0", empty, (X,), (sol,),
                            (_empty_index(sol.ndim),))

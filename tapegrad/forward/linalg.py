@@ -362,12 +362,14 @@ def matrix_power(A, n) -> Tensor:
                         (Tensor._make(np.zeros(x.shape, bool)), x, 0.0),
                         (np.zeros(x.shape, bool), x._data, 0.0))
         return Tensor._make(data)
+    if n == 1:
+        from .elementwise import clone
+        return clone(x)
     if n < 0:
         x = inv(x)
         n = -n
     if n == 1:
-        from .elementwise import clone
-        return clone(x)
+        return x
     if n == 2:
         return matmul(x, x)
     if n == 3:
