@@ -87,7 +87,11 @@ def _ext(xp):
 
 
 def _zero(g) -> bool:
-    """An all-zero gradient part: PyTorch's undefined gradient of an output nobody used."""
+    """An all-zero gradient part: PyTorch's undefined gradient of an output nobody used. A
+    gradient that is itself differentiated (create_graph, forward mode's transpose) counts as
+    defined whatever its value: the rule must stay the full linear map of it."""
+    if getattr(g, "_rg", False):
+        return False
     return not np.any(getattr(g, "_data", g))
 
 
