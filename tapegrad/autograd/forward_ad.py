@@ -192,9 +192,9 @@ def _is_fw_only(t: Tensor, lvl: _Level) -> bool:
 
 
 # ---- the watcher: one tangent per recorded op ------------------------------------------
-def _watch(rec, inputs=None, out=None) -> None:
+def _watch(rec, inputs=None, out=None, *rest) -> None:
     lvl = _LEVEL
-    if lvl is None or lvl.busy:
+    if lvl is None or lvl.busy or rec is None:  # None: an op that records nothing (comparison)
         return
     tape = TLS.s.tape
     records = tape.records

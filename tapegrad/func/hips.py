@@ -1,4 +1,5 @@
-"""HIPS-autograd / JAX-style transforms: ``tapegrad.grad(f)``, ``tapegrad.value_and_grad(f)``.
+"""HIPS-autograd / JAX-style transforms on numpy code: ``tapegrad.grad(f)`` (for numpy
+arguments) and ``tapegrad.value_and_grad(f)``.
 
 ``f`` receives tapegrad tensors; numpy ufuncs work on them (``np.sin(x)`` calls
 ``tapegrad.sin``). Arguments given as numpy arrays or Python numbers get their gradients back
@@ -10,8 +11,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .grad_mode import enable_grad
-from .tensor import Tensor
+from ..grad_mode import enable_grad
+from ..tensor import Tensor
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -42,7 +43,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                                 f"{type(out).__name__}"
                                 + (f" of shape {tuple(out.shape)}" if isinstance(out, Tensor)
                                    else ""))
-            from .autograd import grad
+            from ..autograd import grad
             gs = grad(out, [args[i] for i in nums], allow_unused=True)
         result = []
         for i, g in zip(nums, gs):
