@@ -21,7 +21,9 @@ for alias, real in {"torch": "tapegrad", "torch.optim": "tapegrad.optim",
                     "torch.nn.functional": "tapegrad.nn.functional",
                     "torch.autograd.functional": "tapegrad.autograd.functional",
                     "torch.utils": "tapegrad.utils", "torch.utils.data": "tapegrad.utils.data",
-                    "torch.optim.lr_scheduler": "tapegrad.optim.lr_scheduler"}.items():
+                    "torch.optim.lr_scheduler": "tapegrad.optim.lr_scheduler",
+                    "torch.func": "tapegrad.func",
+                    "torch.autograd.forward_ad": "tapegrad.autograd.forward_ad"}.items():
     sys.modules[alias] = importlib.import_module(real)
 runpy.run_path(sys.argv[1], run_name="__main__")
 """
