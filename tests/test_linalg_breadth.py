@@ -162,6 +162,7 @@ def test_matrix_exp_matches_eigen_and_series():
     assert f32.dtype == tapegrad.float32 and np.allclose(_np(f32), np.eye(2))
 
 
+@pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
 def test_grad_fn_names_and_return_types():
     a, b = _t(3, 3), _t(4, 3, seed=1)
     s = _spd(a).detach().requires_grad_()
@@ -305,3 +306,14 @@ def test_forward_mode_matches_finite_differences(name):
     plus = scalar(*[tapegrad.tensor(x + eps * t) for x, t in zip(xs, ts)]).item()
     minus = scalar(*[tapegrad.tensor(x - eps * t) for x, t in zip(xs, ts)]).item()
     assert abs(jvp - (plus - minus) / (2 * eps)) < 1e-5 * max(1.0, abs(jvp))
+
+
+def test_deprecated_spellings_warn_as_pytorch():
+    import tapegrad.forward.linalg as fl
+    fl._WARNED.discard("cross")
+    fl._WARNED.discard("cholesky")
+    with pytest.warns(UserWarning, match="Using torch.cross without specifying the dim arg"):
+        c = tapegrad.cross(_t(3, 2), _t(3, 2, seed=1))
+    assert tuple(c.shape) == (3, 2)
+    with pytest.warns(UserWarning, match="torch.cholesky is deprecated"):
+        tapegrad.cholesky(_spd(_t(2, 2)))

@@ -128,6 +128,13 @@ def _is_pd(m) -> bool:
 
 def cholesky_deprecated(input, upper=False) -> Tensor:
     """``torch.cholesky`` (deprecated in PyTorch for ``torch.linalg.cholesky``)."""
+    from .linalg import _warn_once
+    _warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and "
+               "will be removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
+               "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
+               "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
+               "transform will produce equivalent results for all valid (symmetric positive "
+               "definite) inputs.")
     return _cholesky(input, upper, "CholeskyBackward0")
 
 

@@ -334,10 +334,25 @@ def linalg_cross(input, other, *, dim=-1) -> Tensor:
     return Tensor._make(data)
 
 
+_WARNED: set = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    """A UserWarning once per process, as PyTorch's TORCH_WARN_ONCE."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        import warnings
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
 def cross(input, other, dim=None) -> Tensor:
     """``torch.cross``: linalg.cross along ``dim``; without ``dim``, along the first dimension of
     size 3 (PyTorch warns that this default will change)."""
     if dim is None:
+        _warn_once("cross", "Using torch.cross without specifying the dim arg is deprecated.\n"
+                   "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
+                   "The default value of dim will change to agree with that of linalg.cross in "
+                   "a future release.")
         x, y = as_tensor_arg(input), as_tensor_arg(other)
         shape = np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
         dim = next((i for i, s in enumerate(shape) if s == 3), -1)
