@@ -84,6 +84,38 @@ def test_structural_tangent_matches_reverse_mode(name, real):
                                rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", sorted(set(STRUCTURAL_SAMPLES) & set(fwAD._LINEAR)))
+def test_direct_structural_rules_match_the_double_vjp(name, monkeypatch):
+    fn, inputs = STRUCTURAL_SAMPLES[name]
+    tangents = _tangents(inputs, np.random.default_rng(3))
+    for real in (False, True):
+        direct = _forward_jv(fn, inputs, tangents, real)[1]
+        with monkeypatch.context() as m:
+            m.setattr(fwAD, "_LINEAR", {})
+            transposed = _forward_jv(fn, inputs, tangents, real)[1]
+        np.testing.assert_allclose(direct.detach().numpy(), transposed.detach().numpy(),
+                                   rtol=1e-12, atol=1e-14)
+
+
+def test_in_place_ops_and_views_carry_tangents():
+    x = tapegrad.tensor([1.0, 2.0, 3.0], dtype=tapegrad.float64)
+    v = tapegrad.tensor([1.0, -1.0, 0.5], dtype=tapegrad.float64)
+
+    def f(a):
+        z = a * 1
+        z.mul_(a)
+        z[0] = a[1] * 3
+        return z.unsqueeze(0).expand(2, 3).t()
+    _, t = _forward_jv(f, [x], [v], False)
+    np.testing.assert_allclose(t.numpy(), _reverse_jv(f, [x], [v]))
+
+
+def test_make_dual_refuses_no_grad():
+    with fwAD.dual_level(), tapegrad.no_grad():
+        with pytest.raises(RuntimeError, match="no_grad"):
+            fwAD.make_dual(tapegrad.ones(2), tapegrad.ones(2))
+
+
 def test_tangent_is_differentiable_reverse_over_forward():
     # d/dx <f'(x), v> = H v for f(x) = sum(sin(x) * x^3)
     x = tapegrad.tensor([0.3, -1.2, 2.0], dtype=tapegrad.float64, requires_grad=True)

@@ -22,8 +22,8 @@ watched, so the eager forward pays nothing.
 
 Differences from PyTorch: a dual tensor made from a primal that does not require grad reports
 ``requires_grad=True`` (it is recorded so that its ops can be watched) and prints without its
-tangent. Ops run under ``no_grad`` record nothing, so they carry no tangent (PyTorch's do): keep
-``no_grad`` blocks out of a dual level.
+tangent. Ops run under ``no_grad`` record nothing, so they carry no tangent (PyTorch's do):
+``make_dual`` refuses to run under ``no_grad``; keep ``no_grad`` blocks out of a dual level.
 """
 from __future__ import annotations
 
@@ -142,6 +142,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Trying to set a forward gradient that has a different size than that of the "
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}.")
+    if not TLS.s.grad_enabled:
+        raise RuntimeError("tapegrad: make_dual under no_grad: ops under no_grad record "
+                           "nothing, so tapegrad cannot carry their tangents (PyTorch can); "
+                           "make and use dual tensors with grad mode on")
     if _tangent_of(tensor, lvl) is not None:
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {lvl.index} is not supported.")
@@ -264,6 +268,9 @@ def _tangent(rec, tans, tape, lvl, differentiable: bool):
         raise RuntimeError("forward-mode AD: a record's saved values were freed")
     if op.elementwise:
         return _elementwise(rec, tans, tape, lvl, differentiable)
+    fast = _LINEAR.get(op.name)
+    if fast is not None:
+        return _direct(fast, rec, tans, tape, lvl, differentiable)
     if op.name in _NO_TANGENT:
         raise NotImplementedError(
             f"forward-mode AD: tapegrad has no tangent rule for the op '{op.name}' "
@@ -343,3 +350,54 @@ def _structural(rec, tans, tape, lvl, differentiable: bool):
             f"forward-mode AD: tapegrad has no tangent rule for the op '{op.name}' "
             f"({rec.name}): its VJP does not depend on the cotangent through recorded ops")
     return jt if differentiable else Tensor._make(jt._data)
+
+
+# ---- the common structural rows directly: the op's own linear map on the tangent ---------
+# (the double VJP gives the same, at the price of a backward pass per record). Written against
+# xp like the VJPs: numpy arrays, or tensors when the tangent must be differentiable.
+def _sum_jvp(xp, t, rec, a, b, out):
+    return xp.sum(t[0], axis=rec.params[0], keepdims=rec.params[1])
+
+
+def _mean_jvp(xp, t, rec, a, b, out):
+    return xp.mean(t[0], axis=rec.params[0], keepdims=rec.params[1])
+
+
+def _matmul_jvp(xp, t, rec, a, b, out):
+    ta, tb = t
+    left = xp.matmul(ta, b) if ta is not None else None
+    right = xp.matmul(a, tb) if tb is not None else None
+    return left if right is None else right if left is None else left + right
+
+
+def _softmax_jvp(xp, t, rec, a, b, out):
+    return out * (t[0] - xp.sum(t[0] * out, axis=rec.params[0], keepdims=True))
+
+
+def _log_softmax_jvp(xp, t, rec, a, b, out):
+    return t[0] - xp.sum(xp.exp(out) * t[0], axis=rec.params[0], keepdims=True)
+
+
+_LINEAR = {
+    "sum": _sum_jvp, "mean": _mean_jvp, "matmul": _matmul_jvp,
+    "softmax": _softmax_jvp, "log_softmax": _log_softmax_jvp,
+    "reshape": lambda xp, t, rec, a, b, out: xp.reshape(t[0], rec.shape),
+    "permute": lambda xp, t, rec, a, b, out: xp.transpose(t[0], rec.params[0]),
+    "expand": lambda xp, t, rec, a, b, out: xp.broadcast_to(t[0], rec.shape),
+    "getitem": lambda xp, t, rec, a, b, out: xp.getitem(t[0], rec.params[0]),
+}
+
+
+def _direct(rule, rec, tans, tape, lvl, differentiable: bool):
+    if differentiable:
+        from .higher import TX
+        a, b, c, out = _saved(rec, tape, lvl, True)
+        res = rule(TX, tans, rec, a, b, out)
+        if res.dtype.np != rec.dtype:
+            from ..dtypes import to_dtype
+            res = res.to(to_dtype(rec.dtype))
+        return res
+    from ..ops import NP
+    a, b, c, out = rec.saved
+    res = rule(NP, [None if t is None else t._data for t in tans], rec, a, b, out)
+    return Tensor._make(np.array(res, dtype=rec.dtype, copy=True))
