@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from .compiler.function import Compiled
 from .nn.modules import Module
 
 MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
@@ -22,13 +23,14 @@ class OptimizedModule(Module):
     same tensors); ``_orig_mod`` is the original, and attributes not found here are looked up
     there. Its ``state_dict`` keys carry PyTorch's ``_orig_mod.`` prefix."""
 
-    def __init__(self, mod: Module) -> None:
+    def __init__(self, mod: Module, fullgraph: bool = False) -> None:
         super().__init__()
         self._orig_mod = mod
+        object.__setattr__(self, "_compiled", Compiled(mod, fullgraph, module=mod))
 
     def forward(self, *args, **kwargs):
-        """Run the original module's forward."""
-        return self._orig_mod(*args, **kwargs)
+        """Call the original module, traced and replayed (see :func:`compile`)."""
+        return self._compiled(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -67,12 +69,16 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
                            f"{type(model).__name__}")
     if disable:
         return model
+    if backend == "eager":  # PyTorch's backend that compiles nothing
+        return model
     if isinstance(model, Module):
-        return OptimizedModule(model)
+        return OptimizedModule(model, fullgraph)
+    traced = Compiled(model, fullgraph)
 
     @functools.wraps(model)
     def compiled(*args, **kwargs):
-        return model(*args, **kwargs)
+        return traced(*args, **kwargs)
 
     compiled._torchdynamo_orig_callable = model
+    compiled._tapegrad_compiled = traced
     return compiled

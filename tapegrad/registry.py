@@ -24,6 +24,7 @@ _UPPER: dict[str, Callable] = {}
 SAVED_HOOKS: list = []
 # Callables f(record, inputs, out), called as each record is appended while a profiler records
 # the forward or tapegrad.compile traces a function (inputs: the operands as the op was given them).
+# Comparisons, which record nothing, call f(None, inputs, out, ufunc).
 FORWARD_WATCHERS: list = []
 
 

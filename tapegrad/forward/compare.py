@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..registry import FORWARD_WATCHERS
 from ..tensor import Tensor
 from .record import _broadcast_error, _operands, as_tensor_arg
 
@@ -15,9 +16,13 @@ def _compare(ufunc, doc: str):
         x = as_tensor_arg(input)
         xa, ya, _ = _operands(x, other, False)
         try:
-            return Tensor._make(np.asarray(ufunc(xa, ya)))
+            out = Tensor._make(np.asarray(ufunc(xa, ya)))
         except ValueError:
             raise _broadcast_error(np.shape(xa), np.shape(ya)) from None
+        if FORWARD_WATCHERS:  # a trace records comparisons too (no record: no gradient)
+            for watch in FORWARD_WATCHERS:
+                watch(None, (x, other), out, ufunc)
+        return out
     f.__name__ = ufunc.__name__
     f.__doc__ = doc + " Broadcasts; returns a bool tensor with no gradient."
     return f

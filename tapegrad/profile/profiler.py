@@ -345,9 +345,9 @@ class Profiler:
         self._forward_spans(now)
         self._span("rest of the script", "python", 0, self._mark, now, {})
 
-    def _watch(self, rec, inputs, out) -> None:
+    def _watch(self, rec, inputs, out, ufunc=None) -> None:
         """Called as each forward record is appended: its time, for the trace."""
-        if len(self._forward) < MAX_EVENTS:
+        if rec is not None and len(self._forward) < MAX_EVENTS:
             self._forward.append((time.perf_counter(), rec))
 
     def _forward_spans(self, until: float) -> None:

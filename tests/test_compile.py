@@ -1,0 +1,186 @@
+"""tapegrad.compile traces a function once per signature and replays it: compiled results and
+gradients equal eager ones (values to rounding; the fused kernels compute the same formulas),
+on random programs at several sizes, on nn models with optimizers, and wherever the trace
+must break (value reads, random numbers, in-place writes) the eager answer is given."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tapegrad as torch
+from tapegrad.compiler.function import STATS
+from tapegrad.jit.stats import STATS as JIT_STATS
+
+from programs import assignments, make_inputs, make_program, run_program
+
+
+def _grads(fn, xs):
+    for x in xs:
+        x.grad = None
+    out = fn(*xs)
+    out.backward()
+    return out.detach().numpy().copy(), [None if x.grad is None else x.grad.numpy().copy()
+                                        for x in xs]
+
+
+def _close(a, b, dtype):
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a, b, equal_nan=True, **tol)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_random_programs_compiled_equal_eager_at_several_sizes(seed, dtype):
+    rng = np.random.default_rng(seed)
+    for _ in range(4):
+        program = make_program(rng)
+        compiled = torch.compile(lambda *xs, p=program: run_program(p, list(xs)))
+        for sizes in assignments(rng, 4, allow_empty=True):
+            xs = make_inputs(program, sizes, rng, dtype)
+            want_out, want = _grads(lambda *v: run_program(program, list(v)), xs)
+            for _ in range(2):  # the trace, then a replay
+                got_out, got = _grads(compiled, xs)
+                _close(got_out, want_out, dtype)
+                for g, w in zip(got, want):
+                    assert (g is None) == (w is None)
+                    if g is not None:
+                        assert g.dtype == w.dtype and g.shape == w.shape
+                        _close(g, w, dtype)
+
+
+def test_a_replay_carries_one_compiled_record_and_reuses_the_trace():
+    def f(x, w):
+        return (torch.tanh(x * w + 1.0) * torch.sigmoid(x)).sum()
+    cf = torch.compile(f)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    w = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    before = dict(STATS)
+    cf(x, w)
+    out = cf(x, w)
+    assert type(out.grad_fn).__name__ == "CompiledFunctionBackward"
+    assert STATS["traces"] == before["traces"] + 1
+    assert STATS["replays"] == before["replays"] + 1
+    out.backward()
+    g = w.grad.numpy().copy()
+    w.grad = None
+    f(x, w).backward()
+    np.testing.assert_allclose(g, w.grad.numpy(), rtol=1e-12)
+
+
+def test_a_new_batch_size_traces_again_and_compiles_no_new_kernel():
+    def f(x, w):
+        return (torch.sin(x @ w) * 2.0 + torch.tanh(x @ w)).sum()
+    cf = torch.compile(f)
+    w = torch.randn(3, 2, requires_grad=True)
+    for n in (5, 5):
+        cf(torch.randn(n, 3), w).backward()
+    compiles = JIT_STATS["compiles"]
+    traces = STATS["traces"]
+    for n in (7, 7, 9):
+        w.grad = None
+        x = torch.randn(n, 3)
+        cf(x, w).backward()
+        g = w.grad.numpy().copy()
+        w.grad = None
+        f(x, w).backward()
+        np.testing.assert_allclose(g, w.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert STATS["traces"] == traces + 2      # 7 and 9: one eager run each
+    assert JIT_STATS["compiles"] == compiles  # kernels are keyed by structure, not sizes
+
+
+def test_a_branch_on_a_tensor_value_follows_the_value_on_every_call():
+    @torch.compile
+    def f(x):
+        if x.sum() > 0:
+            return x * 2
+        return x * -3
+    before = STATS["graph_breaks"]
+    assert f(torch.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    assert f(-torch.ones(3)).tolist() == [3.0, 3.0, 3.0]
+    assert f(torch.ones(3) * 0.5).tolist() == [1.0, 1.0, 1.0]
+    assert STATS["graph_breaks"] > before
+
+
+def test_dropout_differs_from_call_to_call():
+    drop = torch.compile(lambda x: torch.nn.functional.dropout(x, 0.5, training=True))
+    x = torch.ones(1000)
+    a, b = drop(x), drop(x)
+    assert not np.array_equal(a.numpy(), b.numpy())
+
+
+def test_fullgraph_raises_at_the_graph_break_naming_the_line():
+    @torch.compile(fullgraph=True)
+    def f(x):
+        return x * x.sum().item()
+    with pytest.raises(torch.compiler_graph_break_error if hasattr(
+            torch, "compiler_graph_break_error") else Exception, match="test_compile.py:"):
+        f(torch.ones(2))
+
+
+def test_a_module_parameter_update_is_seen_by_the_next_call():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    twin = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    twin.load_state_dict(model.state_dict())
+    cm = torch.compile(model)
+    opt = torch.optim.Adam(cm.parameters(), lr=0.05)
+    opt2 = torch.optim.Adam(twin.parameters(), lr=0.05)
+    x = torch.randn(16, 4)
+    y = torch.randint(0, 2, (16,))
+    for _ in range(5):
+        for o, m in ((opt, cm), (opt2, twin)):
+            o.zero_grad()
+            loss = torch.nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            o.step()
+        np.testing.assert_allclose(cm(x).detach().numpy(), twin(x).detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_no_grad_and_inputs_without_grad_give_what_eager_gives():
+    def f(x, w):
+        return torch.relu(x @ w).sum()
+    cf = torch.compile(f)
+    x, w = torch.randn(3, 3), torch.randn(3, 3)
+    for _ in range(2):
+        out = cf(x, w)
+        assert not out.requires_grad and out.grad_fn is None
+        np.testing.assert_allclose(out.numpy(), f(x, w).numpy(), rtol=1e-6)
+    w.requires_grad_(True)
+    with torch.no_grad():
+        for _ in range(2):
+            assert not cf(x, w).requires_grad
+    assert cf(x, w).requires_grad
+
+
+def test_a_changed_global_is_seen():
+    global SCALE
+    SCALE = 2.0
+
+    @torch.compile
+    def f(x):
+        return x * SCALE
+    x = torch.ones(2)
+    assert f(x).tolist() == [2.0, 2.0] and f(x).tolist() == [2.0, 2.0]
+    SCALE = 5.0
+    assert f(x).tolist() == [5.0, 5.0]
+
+
+def test_an_in_place_write_to_an_argument_happens_on_every_call():
+    @torch.compile
+    def f(x):
+        x.add_(1)
+        return x * 2
+    x = torch.zeros(2)
+    for k in range(1, 4):
+        assert f(x).tolist() == [2.0 * k] * 2
+    assert x.tolist() == [3.0, 3.0]
+
+
+def test_second_order_gradients_through_a_compiled_call_fall_back_to_eager():
+    cf = torch.compile(lambda x: (x ** 3).sum())
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    cf(x)
+    (g,) = torch.autograd.grad(cf(x), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x)
+    assert g.tolist() == [3.0, 12.0] and h.tolist() == [6.0, 12.0]
