@@ -19,7 +19,7 @@ LAYERS = [
     ("engine", ["engine", "backends"]),
     ("jit", ["jit"]),
     ("toolkits", ["graph", "autograd", "func", "nn", "optim", "utils", "serialization",
-                  "compiled", "special"]),
+                  "compiled", "compiler", "special"]),
     ("looking inside", ["profile", "explain", "viz"]),
     ("package", ["__init__", "run"]),
 ]
