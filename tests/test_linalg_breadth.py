@@ -317,3 +317,30 @@ def test_deprecated_spellings_warn_as_pytorch():
     assert tuple(c.shape) == (3, 2)
     with pytest.warns(UserWarning, match="torch.cholesky is deprecated"):
         tapegrad.cholesky(_spd(_t(2, 2)))
+
+
+def test_norm_corner_cases():
+    x = tapegrad.tensor([1.0, 0.0, 2.0], requires_grad=True)
+    n0 = LA.vector_norm(x, 0)
+    assert n0.item() == 2.0 and type(n0.grad_fn).__name__ == "LinalgVectorNormBackward0"
+    n0.backward()
+    assert x.grad is None  # PyTorch's gradient of ord 0 is undefined
+    assert LA.norm(x, 0).item() == 2.0
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: The input tensor A must have"):
+        LA.norm(x, "fro")
+    with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+        LA.norm(_t(3, 3), "fro", dim=1)
+    with pytest.raises(TypeError, match="argument 'ord' .* must be Number, not str"):
+        LA.vector_norm(x, "fro")
+    with pytest.raises(TypeError, match="argument 'n' .* must be int, not float"):
+        LA.matrix_power(_t(2, 2), 2.0)
+    with pytest.raises(RuntimeError, match="expected scalar type Long but found Float"):
+        LA.cross(tapegrad.tensor([1, 0, 0]), tapegrad.tensor([0.0, 1.0, 0.0]))
+
+
+def test_singular_slogdet_gradient_is_infinite_as_pytorch():
+    a = tapegrad.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=tapegrad.float64, requires_grad=True)
+    sign, logabs = LA.slogdet(a)
+    assert sign.item() == 0 and logabs.item() == -np.inf
+    logabs.backward()
+    assert np.all(np.isinf(_np(a.grad)))

@@ -242,7 +242,7 @@ def svd(A, full_matrices=True):
 def svdvals(A) -> Tensor:
     """The singular values of a matrix (or batch), descending."""
     x = as_tensor_arg(A)
-    _matrix(x, "linalg.svdvals")
+    _matrix(x, "linalg.svd")
     if not _wants_grad(x):
         return Tensor._make(np.linalg.svd(x._data, compute_uv=False))
     packed, params, index = _svd_packed(x, False)
@@ -295,6 +295,10 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None) -> Tensor:
     are dropped (``rtol`` defaults to eps * max(m, n) when ``atol`` is not given; ``rcond`` is the
     older name of ``rtol``). ``hermitian=True`` uses an eigendecomposition of the lower triangle."""
     x = as_tensor_arg(A)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.pinv({_type_name(x.dtype)}{{{list(x.shape)}}}): expected a "
+                           "tensor with 2 or more dimensions of float, double, cfloat or cdouble "
+                           "types")
     _matrix(x, "linalg.pinv")
     if rcond is not None:
         rtol = rcond
@@ -321,18 +325,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
                            f"dtype, but got input's dtype {_type_name(x.dtype)} and other's "
                            f"dtype {_type_name(y.dtype)}")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError("This function doesn't handle types other than float and double")
     _matrix(x, "torch.linalg.lstsq")
     driver = driver or "gelsy"
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, "
-                           f"gelsy, gelsd, gelss), but got {driver}")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           "gelsy, gelsd, gelss)")
     a, b = x._data, y._data
     m, n = a.shape[-2:]
     vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
     bm = b[..., None] if vector else b
     if bm.shape[-2] != m:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), "
-                           f"but got {m} and {bm.shape[-2]}")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     eps = np.finfo(a.dtype).eps
     rc = eps * max(m, n) if rcond is None or rcond < 0 else rcond
     s = np.linalg.svd(a, compute_uv=False)
@@ -453,20 +458,20 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
 
 def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """torch.linalg.norm: a vector norm (``dim`` an int, or a 1-D input) or a matrix norm
-    (``dim`` a pair, or a 2-D input with ``ord`` given); no ``ord`` and no ``dim`` is the
-    2-norm of all elements."""
+    (``dim`` a pair, a string ``ord``, or a 2-D input with ``ord`` given); no ``ord`` and no
+    ``dim`` is the 2-norm of all elements."""
+    from .linalg import vector_norm
     x = as_tensor_arg(A)
     if dim is not None:
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-        if len(dims) == 2:
+        if len(dims) == 2 or isinstance(ord, str):
             return matrix_norm(x, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
-        return norm(x, 2 if ord is None else ord, dims, keepdim, dtype)
-    if ord is not None:
-        if x.ndim == 2:
-            return matrix_norm(x, ord, (-2, -1), keepdim, dtype=dtype)
-        if x.ndim != 1:
-            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
-                               f"be 1D or 2D. Got {x.ndim}D.")
-        if isinstance(ord, str):
-            raise RuntimeError(f"linalg.vector_norm: Expected a valid vector ord, but got {ord}")
-    return norm(x, 2 if ord is None else ord, None, keepdim, dtype)
+        return vector_norm(x, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(x, 2, None, keepdim, dtype=dtype)
+    if x.ndim > 2:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
+                           f"be 1D or 2D. Got {x.ndim}D.")
+    if x.ndim == 2 or isinstance(ord, str):
+        return matrix_norm(x, ord, (-2, -1), keepdim, dtype=dtype)
+    return vector_norm(x, ord, None, keepdim, dtype=dtype)

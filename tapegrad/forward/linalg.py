@@ -183,6 +183,20 @@ def solve(A, B, *, left=True) -> Tensor:
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """The vector ``ord``-norm over ``dim`` (all elements by default), as torch.linalg.vector_norm.
     """
+    if isinstance(ord, str):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                        f"{type(ord).__name__}")
+    if ord == 0:  # the number of nonzero elements; PyTorch's gradient is undefined (None)
+        t = as_tensor_arg(x)
+        if dtype is not None:
+            t = to_dtype(t, dtype)
+        from .record import _dims
+        dims = _dims(dim, t.ndim)
+        data = np.asarray(np.sum(t._data != 0, axis=dims, keepdims=keepdim), t._data.dtype)
+        if _wants_grad(t):
+            return emit(OPS["linalg_vector_norm0"], "LinalgVectorNormBackward0", data, (t,),
+                        (t._data,))
+        return Tensor._make(data)
     return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
@@ -323,6 +337,9 @@ def linalg_cross(input, other, *, dim=-1) -> Tensor:
     if x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{x.shape[d]} and {y.shape[d]}")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(x.dtype)} but found "
+                           f"{_type_name(y.dtype)}")
     xa, ya, _ = _operands(x, y, False)
     try:
         data = np.cross(xa, ya, axis=d)
@@ -369,6 +386,9 @@ def matrix_power(A, n) -> Tensor:
     if x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
                            f"are {x.shape[-2]} by {x.shape[-1]} matrices")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
+                        f"{type(n).__name__}")
     n = int(n)
     if n == 0:
         data = np.broadcast_to(np.eye(x.shape[-1], dtype=x._data.dtype), x.shape).copy()
