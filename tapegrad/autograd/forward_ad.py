@@ -162,10 +162,19 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             raise RuntimeError("tapegrad internal error: make_dual needs a recorded view")
         lvl.tangents[dual._slot] = tangent
         return dual
-    dual = Tensor._make(tensor._data, True)
-    dual._fw = (lvl, tangent)
-    dual._fw_only = True
-    lvl.leaves.append(weakref.ref(dual))
+    # Recorded only for forward mode: a hidden leaf, and a copy of it, so that in-place ops on
+    # the dual tensor are allowed (they are on a leaf that requires grad).
+    leaf = Tensor._make(tensor._data, True)
+    leaf._fw_only = True
+    lvl.leaves.append(weakref.ref(leaf))
+    from ..forward import clone
+    lvl.busy = True
+    try:
+        dual = clone(leaf)
+    finally:
+        lvl.busy = False
+    lvl.fw_only.add(dual._slot)
+    lvl.tangents[dual._slot] = tangent
     return dual
 
 
