@@ -2,13 +2,11 @@
 code) and the public functions built on them."""
 from __future__ import annotations
 
-import traceback
-
 import numpy as np
 
 from .. import dtypes, threads
 from ..dtypes import result_type, scalar_result_type
-from ..registry import FORWARD_WATCHERS, SAVED_HOOKS, upper
+from ..registry import FORWARD_WATCHERS, SAVED_HOOKS
 from ..ops import FORWARD, NO_SAVE, OPS
 from ..tape import TLS, Record
 from ..tensor import Tensor, recorded
@@ -20,6 +18,7 @@ from .record import (
     _wants_grad,
     as_tensor_arg,
     emit,
+    observe,
 )
 
 _FLOATING = frozenset(("div", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
@@ -111,13 +110,8 @@ def _make_binary(opname: str):
                       len(shape), ax and xa.shape == shape, ay and ya.shape == shape,
                       slot - s0 if rx else -1, h0, slot - s1 if ry else -1, h1))
         records[slot] = rec
-        if SAVED_HOOKS:
-            upper("pack_saved")(rec, (x, y), out)
-        if FORWARD_WATCHERS:
-            for watch in FORWARD_WATCHERS:
-                watch(rec)
-        if st.anomaly:
-            rec.where = "".join(traceback.format_stack()[:-1])
+        if SAVED_HOOKS or FORWARD_WATCHERS or st.anomaly:  # hooks, a profiler, anomaly mode
+            observe(rec, (x, y), out, 2)
         return out
 
     f.__name__ = opname
@@ -185,13 +179,8 @@ def _make_unary(opname: str):
         r0.rc += 1
         rec.h = hash((op, data.dtype, data.ndim, len(params), slot - s0, r0.h))
         records[slot] = rec
-        if SAVED_HOOKS:
-            upper("pack_saved")(rec, (x,), out)
-        if FORWARD_WATCHERS:
-            for watch in FORWARD_WATCHERS:
-                watch(rec)
-        if st.anomaly:
-            rec.where = "".join(traceback.format_stack()[:-1])
+        if SAVED_HOOKS or FORWARD_WATCHERS or st.anomaly:  # hooks, a profiler, anomaly mode
+            observe(rec, (x,), out, 2)
         return out
 
     f.__name__ = opname
