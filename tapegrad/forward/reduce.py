@@ -147,24 +147,25 @@ def min(input, dim=None, keepdim=False, **kwargs):
     return _extreme("min", input, dim, keepdim, **kwargs)
 
 
-def amax(input, dim=(), keepdim=False, **kwargs):
-    """The maximum over ``dim`` (all dimensions by default); the gradient is shared evenly between
-    equal maxima."""
+def _amax_amin(op: str, input, dim, keepdim, kwargs):
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     dims = _dims(dim, x.ndim)
-    data = np.amax(x._data, axis=dims, keepdims=keepdim)
-    return _reduction("amax", "AmaxBackward0", "AmaxBackward0", x, dims, keepdim, data)
+    data = getattr(np, op)(x._data, axis=dims, keepdims=keepdim)
+    node = op.capitalize() + "Backward0"
+    return _reduction(op, node, node, x, dims, keepdim, data)
+
+
+def amax(input, dim=(), keepdim=False, **kwargs):
+    """The maximum over ``dim`` (all dimensions by default); the gradient is shared evenly between
+    equal maxima."""
+    return _amax_amin("amax", input, dim, keepdim, kwargs)
 
 
 def amin(input, dim=(), keepdim=False, **kwargs):
     """The minimum over ``dim`` (all dimensions by default); the gradient is shared evenly between
     equal minima."""
-    dim, keepdim = _reduce_args(dim, keepdim, kwargs)
-    x = as_tensor_arg(input)
-    dims = _dims(dim, x.ndim)
-    data = np.amin(x._data, axis=dims, keepdims=keepdim)
-    return _reduction("amin", "AminBackward0", "AminBackward0", x, dims, keepdim, data)
+    return _amax_amin("amin", input, dim, keepdim, kwargs)
 
 
 def argmax(input, dim=None, keepdim=False, **kwargs):
