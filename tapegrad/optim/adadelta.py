@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import no_grad
-from ._common import apply, check, scalar, zeros_like
+from ._common import apply, check
 from .optimizer import Optimizer
 
 
@@ -28,13 +28,7 @@ class Adadelta(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             rho, eps = group["rho"], group["eps"]
-            for p, grad in self._gradients(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = scalar(0.0)
-                    state["square_avg"] = zeros_like(p)
-                    state["acc_delta"] = zeros_like(p)
-                state["step"]._data += 1
+            for p, grad, state, _ in self._steps(group, ("square_avg", "acc_delta")):
                 v, u = state["square_avg"]._data, state["acc_delta"]._data
                 v *= rho
                 v += (1 - rho) * grad * grad

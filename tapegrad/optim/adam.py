@@ -7,12 +7,7 @@ import math
 import numpy as np
 
 from ..grad_mode import no_grad
-from ..tensor import Tensor
 from .optimizer import Optimizer
-
-
-def _zeros_like(p) -> Tensor:
-    return Tensor._make(np.zeros_like(p._data))
 
 
 def _check(lr, eps, betas=None, weight_decay=0.0):
@@ -52,20 +47,10 @@ class Adam(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
-            for p, grad in self._gradients(group, decoupled):
+            zeros = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+            for p, grad, state, step in self._steps(group, zeros,
+                                                    decoupled=group["decoupled_weight_decay"]):
                 data = p._data
-                if wd and decoupled:
-                    data *= 1 - lr * wd
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = Tensor._make(np.zeros((), np.float32))
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                state["step"]._data += 1
-                step = float(state["step"]._data)
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 m *= beta1
                 m += (1 - beta1) * grad
@@ -119,16 +104,9 @@ class RMSprop(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            for p, grad in self._gradients(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = Tensor._make(np.zeros((), np.float32))
-                    state["square_avg"] = _zeros_like(p)
-                    if group["momentum"]:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = _zeros_like(p)
-                state["step"]._data += 1
+            zeros = (("square_avg",) + (("momentum_buffer",) if group["momentum"] else ())
+                     + (("grad_avg",) if group["centered"] else ()))
+            for p, grad, state, _ in self._steps(group, zeros):
                 sq = state["square_avg"]._data
                 sq *= alpha
                 sq += (1 - alpha) * grad * grad

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import no_grad
-from ._common import apply, check, scalar, zeros_like
+from ._common import apply, check
 from .optimizer import Optimizer
 
 
@@ -25,14 +25,7 @@ class Adamax(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             (beta1, beta2), eps = group["betas"], group["eps"]
-            for p, grad in self._gradients(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = scalar(0.0)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_inf"] = zeros_like(p)
-                state["step"]._data += 1
-                step = float(state["step"]._data)
+            for p, grad, state, step in self._steps(group, ("exp_avg", "exp_inf")):
                 m, u = state["exp_avg"]._data, state["exp_inf"]._data
                 m += (1 - beta1) * (grad - m)
                 u *= beta2

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import no_grad
-from ._common import apply, check, scalar, zeros_like
+from ._common import apply, check
 from .optimizer import Optimizer
 
 
@@ -30,19 +30,10 @@ class NAdam(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, psi = group["weight_decay"], group["momentum_decay"]
+            psi = group["momentum_decay"]
             decoupled = group["decoupled_weight_decay"]
-            for p, grad in self._gradients(group, decoupled):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = scalar(0.0)
-                    state["mu_product"] = scalar(1.0)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                if wd and decoupled:
-                    p._data *= 1 - lr * wd
-                state["step"]._data += 1
-                step = float(state["step"]._data)
+            for p, grad, state, step in self._steps(group, ("exp_avg", "exp_avg_sq"),
+                                                    {"mu_product": 1.0}, decoupled):
                 bias2 = 1 - beta2 ** step
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..tensor import Tensor
+from ._common import scalar, zeros_like
 
 
 class Optimizer:
@@ -75,6 +76,26 @@ class Optimizer:
             if group.get("weight_decay") and not decoupled:
                 grad = grad + group["weight_decay"] * p._data
             yield p, grad
+
+    def _steps(self, group: dict, zeros: tuple = (), scalars: dict | None = None,
+               decoupled: bool = False):
+        """(parameter, gradient array, state, step number) for each parameter of ``group`` that
+        has a gradient, begun as every stateful optimizer begins a step: the state made on first
+        use (a float32 ``step``, then float32 ``scalars`` and zero tensors named in ``zeros``, in
+        PyTorch's order), decoupled weight decay applied to the parameter, the step counted."""
+        lr, wd = group["lr"], group["weight_decay"] if decoupled else 0
+        for p, grad in self._gradients(group, decoupled):
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = scalar(0.0)
+                for name, value in (scalars or {}).items():
+                    state[name] = scalar(value)
+                for name in zeros:
+                    state[name] = zeros_like(p)
+            if wd:
+                p._data *= 1 - lr * wd
+            state["step"]._data += 1
+            yield p, grad, state, float(state["step"]._data)
 
     def _closure(self, closure):
         if closure is None:

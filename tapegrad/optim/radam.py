@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..grad_mode import no_grad
-from ._common import apply, check, scalar, zeros_like
+from ._common import apply, check
 from .optimizer import Optimizer
 
 
@@ -29,17 +29,9 @@ class RAdam(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
-            for p, grad in self._gradients(group, decoupled):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = scalar(0.0)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                if wd and decoupled:
-                    p._data *= 1 - lr * wd
-                state["step"]._data += 1
-                step = float(state["step"]._data)
+            decoupled = group["decoupled_weight_decay"]
+            for p, grad, state, step in self._steps(group, ("exp_avg", "exp_avg_sq"),
+                                                    decoupled=decoupled):
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 m += (1 - beta1) * (grad - m)
                 v *= beta2
