@@ -99,10 +99,8 @@ class _ConvNd(Module):
                   self.groups)
 
 
-class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L) or (C_in, L); weight (C_out, C_in/groups, k)."""
-
-    _n = 1
+class _Conv(_ConvNd):
+    """The forward convolutions: PyTorch's arguments, ``_conv`` the functional form."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -111,35 +109,41 @@ class Conv1d(_ConvNd):
                          groups, bias, padding_mode, dtype=dtype)
 
     def forward(self, input):
-        return self._conv_forward(input, FC.conv1d)
+        return self._conv_forward(input, self._conv)
 
 
-class Conv2d(_ConvNd):
+class Conv1d(_Conv):
+    """1-D convolution over (N, C_in, L) or (C_in, L); weight (C_out, C_in/groups, k)."""
+
+    _n = 1
+    _conv = staticmethod(FC.conv1d)
+
+
+class Conv2d(_Conv):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W); weight
     (C_out, C_in/groups, kh, kw); im2col by strided slices and one batched matmul."""
 
     _n = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype=dtype)
-
-    def forward(self, input):
-        return self._conv_forward(input, FC.conv2d)
+    _conv = staticmethod(FC.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):
+    """The transposed convolutions: PyTorch's arguments, ``_conv`` the functional form."""
+
     transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, output_padding,
-                 groups, bias, dilation, padding_mode, dtype) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for '
                              f'{type(self).__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        return self._conv(input, self.weight, self.bias, self.stride, self.padding,
+                          self._output_padding(input, output_size), self.groups, self.dilation)
 
     def _output_padding(self, input, output_size):
         if output_size is None:
@@ -164,17 +168,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-D convolution; weight (C_in, C_out/groups, k)."""
 
     _n = 1
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
-                         output_padding, groups, bias, dilation, padding_mode, dtype)
-
-    def forward(self, input, output_size=None):
-        return FC.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                   self._output_padding(input, output_size), self.groups,
-                                   self.dilation)
+    _conv = staticmethod(FC.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -182,14 +176,4 @@ class ConvTranspose2d(_ConvTransposeNd):
     (C_in, C_out/groups, kh, kw)."""
 
     _n = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
-                         output_padding, groups, bias, dilation, padding_mode, dtype)
-
-    def forward(self, input, output_size=None):
-        return FC.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                   self._output_padding(input, output_size), self.groups,
-                                   self.dilation)
+    _conv = staticmethod(FC.conv_transpose2d)

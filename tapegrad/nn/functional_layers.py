@@ -18,6 +18,17 @@ def _stats_shape(x, dims):
     return tuple(1 if i in dims else n for i, n in enumerate(x.shape))
 
 
+def _normalize(input, mean, var, eps, weight, bias, shape):
+    """``(input - mean) / sqrt(var + eps)``, then scaled by ``weight`` and shifted by ``bias``
+    (either may be None), each reshaped to ``shape`` to broadcast over the channels."""
+    y = (input - mean) * rsqrt(var + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) over the batch and the spatial dims. In training the
@@ -41,12 +52,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         mean = running_mean.reshape(shape)
         var = running_var.reshape(shape)
-    y = (input - mean) * rsqrt(var + eps)
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+    return _normalize(input, mean, var, eps, weight, bias, shape)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -64,12 +70,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                 var.detach().mean(0).reshape(-1) * (momentum * n / (n - 1)))
     if not use_input_stats:
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    y = (input - mean) * rsqrt(var + eps)
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+    return _normalize(input, mean, var, eps, weight, bias, shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
