@@ -303,3 +303,16 @@ def test_vmap_errors_as_pytorch():
         vmap(lambda a: 3)(x)
     with pytest.raises(ValueError, match="can not return a BatchedTensor when out_dim is None"):
         vmap(lambda a: a, out_dims=None)(tapegrad.tensor([1.0, 2.0]))
+
+
+def test_results_carry_no_graph_of_finished_transforms():
+    # as PyTorch's: only arguments or captured tensors that require grad keep a graph
+    y, x = _t(2, 3), _t(3, seed=1)
+    r = grad(lambda w: vmap(jacrev(lambda a: (a * w).tanh().sum()))(y).sum())(x)
+    assert not r.requires_grad
+    _, _, aux = jvp(lambda a: (a.exp(), {"k": a * 2}), (x,), (x,), has_aux=True)
+    assert not aux["k"].requires_grad
+    _close(aux["k"], 2 * x)
+    j, aux = jacfwd(lambda a: (a.exp(), a.sum()), has_aux=True)(x)
+    assert not aux.requires_grad and not j.requires_grad
+    assert grad(lambda a: (a ** 3).sum())(x.clone().requires_grad_()).requires_grad

@@ -56,7 +56,7 @@ _NO_TANGENT = {"view_write": "an in-place write into a view",
 
 
 class _Level:
-    __slots__ = ("index", "tangents", "fw_only", "leaves", "busy")
+    __slots__ = ("index", "tangents", "fw_only", "leaves", "busy", "alive")
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -64,6 +64,7 @@ class _Level:
         self.fw_only: set[int] = set()          # slots recorded only for forward mode
         self.leaves: list = []                  # weakrefs to the leaves make_dual marked
         self.busy = False                       # computing a tangent: its ops are not watched
+        self.alive = [True]                     # [False] once the level is closed
 
 
 _LEVEL: _Level | None = None
@@ -87,6 +88,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was "
                            "created. This is not supported.")
     _LEVEL = None
+    lvl.alive[0] = False
     if _watch in FORWARD_WATCHERS:
         FORWARD_WATCHERS.remove(_watch)
     for ref in lvl.leaves:
@@ -166,6 +168,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     # the dual tensor are allowed (they are on a leaf that requires grad).
     leaf = Tensor._make(tensor._data, True)
     leaf._fw_only = True
+    leaf._transient = lvl.alive  # torch.func: a leaf of an open level is still differentiated
     lvl.leaves.append(weakref.ref(leaf))
     from ..forward import clone
     lvl.busy = True

@@ -42,7 +42,7 @@ def _argnums(argnums, n: int) -> tuple:
     return tuple(out)
 
 
-def _wrap(x) -> Tensor:
+def _wrap(x, alive: list) -> Tensor:
     if not isinstance(x, Tensor):
         raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
     if not x.dtype.is_floating_point:
@@ -50,10 +50,12 @@ def _wrap(x) -> Tensor:
     if x._rg:
         from ..forward import reshape
         return reshape(x, tuple(x.shape))  # a recorded view: gradients reach x
-    return x.detach().requires_grad_(True)
+    leaf = x.detach().requires_grad_(True)
+    leaf._transient = alive  # [False] once the transform that made it has returned
+    return leaf
 
 
-def _wrap_args(args: tuple, nums: tuple):
+def _wrap_args(args: tuple, nums: tuple, alive: list):
     """``(args with the differentiated ones wrapped, their wrapped leaves, per argnum spec,
     whether any was already differentiable)``."""
     args = list(args)
@@ -61,23 +63,33 @@ def _wrap_args(args: tuple, nums: tuple):
     for i in nums:
         flat, spec = flatten(args[i])
         outer = outer or any(isinstance(x, Tensor) and x._rg for x in flat)
-        wrapped = [_wrap(x) for x in flat]
+        wrapped = [_wrap(x, alive) for x in flat]
         args[i] = unflatten(wrapped, spec)
         leaves.append(wrapped)
         specs.append(spec)
     return tuple(args), leaves, specs, outer
 
 
+@contextlib.contextmanager
+def _until_return(alive: list):
+    try:
+        yield
+    finally:
+        alive[0] = False
+
+
 def _reaches_outside(outputs, mine) -> bool:
     """Whether the outputs' graph reaches a leaf that requires grad other than ``mine``: a
-    tensor the function captured, that ordinary autograd may still differentiate."""
+    tensor the function captured, that ordinary autograd or an enclosing transform may still
+    differentiate. Leaves made by transforms that have returned are internal: ignored."""
     records = TLS.s.tape.records
     ids = {id(t) for t in mine}
     stack, seen = [], set()
     for o in outputs:
         if isinstance(o, Tensor) and o._rg:
             if o._slot is None:
-                if id(o) not in ids:
+                alive = o.__dict__.get("_transient")
+                if id(o) not in ids and (alive is None or alive[0]):
                     return True
             else:
                 stack.append(o._slot)
@@ -89,8 +101,10 @@ def _reaches_outside(outputs, mine) -> bool:
         rec = records.get(s)
         if rec is None:
             continue
-        if rec.leaf is not None:
-            if id(rec.leaf) not in ids:
+        leaf = rec.leaf
+        if leaf is not None:
+            alive = leaf.__dict__.get("_transient")
+            if id(leaf) not in ids and (alive is None or alive[0]):
                 return True
             continue
         stack.extend(i for i in rec.ins if i is not None)
@@ -133,8 +147,9 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
 
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
-        with enable_grad():
-            args, leaves, specs, outer = _wrap_args(args, nums)
+        alive = [True]
+        with enable_grad(), _until_return(alive):
+            args, leaves, specs, outer = _wrap_args(args, nums, alive)
             output, aux = _split_aux(func(*args, **kwargs), has_aux, who)
             if not isinstance(output, Tensor):
                 raise RuntimeError(f"{who}: Expected f(*args) to return a Tensor, got "
@@ -164,8 +179,9 @@ def vjp(func, *primals, has_aux: bool = False):
     """``(f(*primals), vjp_fn)`` (and ``aux`` with ``has_aux``): ``vjp_fn(cotangents)`` returns
     one gradient per primal, as a tuple; it can be called many times."""
     nums = tuple(range(len(primals)))
-    with enable_grad():
-        args, leaves, specs, outer = _wrap_args(primals, nums)
+    alive = [True]
+    with enable_grad(), _until_return(alive):
+        args, leaves, specs, outer = _wrap_args(primals, nums, alive)
         output, aux = _split_aux(func(*args), has_aux, "vjp(f, *primals)")
         out_flat, out_spec = flatten(output)
         for o in out_flat:
@@ -217,8 +233,9 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
 
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
-        with enable_grad():
-            args, leaves, specs, outer = _wrap_args(args, nums)
+        alive = [True]
+        with enable_grad(), _until_return(alive):
+            args, leaves, specs, outer = _wrap_args(args, nums, alive)
             output, aux = _split_aux(func(*args, **kwargs), has_aux, "jacrev(f)(*args)")
             out_flat, out_spec = flatten(output)
             for o in out_flat:
@@ -291,6 +308,10 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
             if not isinstance(o, Tensor):
                 raise RuntimeError(f"{who}: Expected f(*primals) to return only tensors, got "
                                    f"unsupported type {type(o)}")
+        if fwad._LEVEL is not None and has_aux:  # aux leaves the level as plain tensors
+            a_flat, a_spec = flatten(aux)
+            aux = unflatten([fwad.unpack_dual(a).primal if isinstance(a, Tensor) else a
+                             for a in a_flat], a_spec)
         box["aux"] = aux
         return tuple(o_flat)
 
