@@ -33,3 +33,18 @@ def apply(p, delta: np.ndarray) -> None:
     """``p += delta`` in p's dtype, bumping its version as an in-place op does."""
     p._data += delta.astype(p._data.dtype, copy=False)
     p._vc[0] += 1
+
+
+def lerp_moments(opt, group: dict, scalars: dict | None = None):
+    """NAdam's and RAdam's step over ``group``: (parameter, gradient array, state, step number,
+    first moment, second moment) for each parameter with a gradient, the step begun as
+    ``Optimizer._steps`` begins it and the moments updated as PyTorch does for both
+    (``exp_avg.lerp_(grad, 1 - beta1)``; ``exp_avg_sq`` times beta2 plus (1 - beta2) grad^2)."""
+    beta1, beta2 = group["betas"]
+    for p, grad, state, step in opt._steps(group, ("exp_avg", "exp_avg_sq"), scalars,
+                                           group["decoupled_weight_decay"]):
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        m += (1 - beta1) * (grad - m)
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        yield p, grad, state, step, m, v

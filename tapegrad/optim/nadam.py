@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import no_grad
-from ._common import apply, check
+from ._common import apply, check, lerp_moments
 from .optimizer import Optimizer
 
 
@@ -31,18 +31,12 @@ class NAdam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             psi = group["momentum_decay"]
-            decoupled = group["decoupled_weight_decay"]
-            for p, grad, state, step in self._steps(group, ("exp_avg", "exp_avg_sq"),
-                                                    {"mu_product": 1.0}, decoupled):
+            for p, grad, state, step, m, v in lerp_moments(self, group, {"mu_product": 1.0}):
                 bias2 = 1 - beta2 ** step
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
                 state["mu_product"]._data *= mu
                 mu_product = float(state["mu_product"]._data)
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                m += (1 - beta1) * (grad - m)
-                v *= beta2
-                v += (1 - beta2) * grad * grad
                 denom = np.sqrt(v / bias2) + eps
                 apply(p, (-lr * (1.0 - mu) / (1.0 - mu_product)) * grad / denom)
                 apply(p, (-lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom)

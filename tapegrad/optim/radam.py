@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..grad_mode import no_grad
-from ._common import apply, check
+from ._common import apply, check, lerp_moments
 from .optimizer import Optimizer
 
 
@@ -29,13 +29,7 @@ class RAdam(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            decoupled = group["decoupled_weight_decay"]
-            for p, grad, state, step in self._steps(group, ("exp_avg", "exp_avg_sq"),
-                                                    decoupled=decoupled):
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                m += (1 - beta1) * (grad - m)
-                v *= beta2
-                v += (1 - beta2) * grad * grad
+            for p, _, _, step, m, v in lerp_moments(self, group):
                 bias1 = 1 - beta1 ** step
                 bias2 = 1 - beta2 ** step
                 corrected = m / bias1
