@@ -168,24 +168,23 @@ def amin(input, dim=(), keepdim=False, **kwargs):
     return _amax_amin("amin", input, dim, keepdim, kwargs)
 
 
-def argmax(input, dim=None, keepdim=False, **kwargs):
-    """The index of the largest element: of the flattened tensor, or along ``dim``; int64."""
+def _arg_extreme(op: str, input, dim, keepdim, kwargs):
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
     if dim is None:
-        return Tensor._make(np.asarray(np.argmax(x._data), dtype=np.int64))
-    return Tensor._make(np.argmax(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim)
+        return Tensor._make(np.asarray(getattr(np, op)(x._data), dtype=np.int64))
+    return Tensor._make(getattr(np, op)(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim)
                         .astype(np.int64))
+
+
+def argmax(input, dim=None, keepdim=False, **kwargs):
+    """The index of the largest element: of the flattened tensor, or along ``dim``; int64."""
+    return _arg_extreme("argmax", input, dim, keepdim, kwargs)
 
 
 def argmin(input, dim=None, keepdim=False, **kwargs):
     """The index of the smallest element: of the flattened tensor, or along ``dim``; int64."""
-    dim, keepdim = _reduce_args(dim, keepdim, kwargs)
-    x = as_tensor_arg(input)
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmin(x._data), dtype=np.int64))
-    return Tensor._make(np.argmin(x._data, axis=_dim(dim, x.ndim), keepdims=keepdim)
-                        .astype(np.int64))
+    return _arg_extreme("argmin", input, dim, keepdim, kwargs)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
