@@ -318,10 +318,7 @@ def call_pack(pack_hook, t):
 def pack_saved(rec: Record, inputs: tuple, out) -> None:
     """Called by ``forward.emit`` while saved-tensor hooks are active: pack what ``rec``
     saved with this thread's innermost hooks."""
-    stack = STACKS.stack
-    if not stack:
-        return
-    hooks = innermost_hooks()
+    hooks = innermost_hooks()  # None when only other threads have hooks
     if hooks is None:
         return
     pack_hook, unpack_hook = hooks

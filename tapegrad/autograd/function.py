@@ -298,12 +298,8 @@ def _record(cls, ctx: FunctionCtx, args: tuple, out):
 
 
 def _pack_ctx(ctx: FunctionCtx, saved: list) -> None:
-    from ..graph import STACKS
-    stack = STACKS.stack
-    if not stack:
-        return
     from ..graph import call_pack, innermost_hooks
-    hooks = innermost_hooks()
+    hooks = innermost_hooks()  # None unless this thread has saved-tensor hooks
     if hooks is None:
         return
     pack_hook, unpack_hook = hooks
