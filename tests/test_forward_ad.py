@@ -231,3 +231,24 @@ def test_forward_jacobian_errors_as_pytorch():
                  create_graph=True)
     with pytest.raises(AssertionError, match="Expected strategy to be either"):
         jacobian(lambda a: a.sin(), x, strategy="sideways")
+
+
+def test_tangents_are_kept_per_thread_tape():
+    import threading
+    results = {}
+
+    def work(k):
+        x = tapegrad.tensor([1.0, 2.0], dtype=tapegrad.float64) * (k + 1)
+        for _ in range(20):
+            d = fwAD.make_dual(x, tapegrad.ones(2, dtype=tapegrad.float64))
+            y = (d * d).sum()
+        results[k] = fwAD.unpack_dual(y).tangent.item()
+
+    with fwAD.dual_level():
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+        for th in threads:
+            th.start()
+        work(3)
+        for th in threads:
+            th.join()
+    assert results == {k: 6.0 * (k + 1) for k in range(4)}

@@ -56,15 +56,31 @@ _NO_TANGENT = {"view_write": "an in-place write into a view",
 
 
 class _Level:
-    __slots__ = ("index", "tangents", "fw_only", "leaves", "busy", "alive")
+    __slots__ = ("index", "per_tape", "leaves", "alive")
 
     def __init__(self, index: int) -> None:
         self.index = index
-        self.tangents: dict[int, Tensor] = {}   # slot -> tangent of the tensor at that slot
-        self.fw_only: set[int] = set()          # slots recorded only for forward mode
+        # Per thread's tape (slots are per tape): [tape, slot -> tangent of the tensor at that
+        # slot, slots recorded only for forward mode, busy: computing a tangent, whose own ops
+        # are not watched].
+        self.per_tape: dict[int, list] = {}
         self.leaves: list = []                  # weakrefs to the leaves make_dual marked
-        self.busy = False                       # computing a tangent: its ops are not watched
         self.alive = [True]                     # [False] once the level is closed
+
+    def state(self, tape=None) -> list:
+        tape = TLS.s.tape if tape is None else tape
+        st = self.per_tape.get(id(tape))
+        if st is None:
+            st = self.per_tape[id(tape)] = [tape, {}, set(), False]
+        return st
+
+    @property
+    def tangents(self) -> dict:
+        return self.state()[1]
+
+    @property
+    def fw_only(self) -> set:
+        return self.state()[2]
 
 
 _LEVEL: _Level | None = None
@@ -94,10 +110,9 @@ def exit_dual_level(*, level: int | None = None) -> None:
     for ref in lvl.leaves:
         t = ref()
         if t is not None:
-            t.__dict__.pop("_fw", None)
             if t._slot is None:
                 t._rg = False
-    lvl.tangents.clear()
+    lvl.per_tape.clear()
 
 
 class dual_level:
@@ -121,9 +136,8 @@ def _level(level) -> _Level | None:
 
 def _tangent_of(t: Tensor, lvl: _Level):
     if t._slot is not None:
-        return lvl.tangents.get(t._slot)
-    fw = t.__dict__.get("_fw")
-    return fw[1] if fw is not None and fw[0] is lvl else None
+        return lvl.state(t._tape)[1].get(t._slot)
+    return None
 
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
@@ -151,15 +165,15 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if _tangent_of(tensor, lvl) is not None:
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {lvl.index} is not supported.")
-    if tensor._rg and TLS.s.grad_enabled and tensor.__dict__.get("_fw") is None \
-            and tensor._slot not in lvl.fw_only:
+    if tensor._rg and not _is_fw_only(tensor, lvl):
         # A differentiable view of the primal, as PyTorch's (ViewBackward0).
         from ..forward import reshape
-        lvl.busy = True
+        st = lvl.state()
+        st[3] = True
         try:
             dual = reshape(tensor, tuple(tensor.shape))
         finally:
-            lvl.busy = False
+            st[3] = False
         if dual is tensor or dual._slot is None:
             raise RuntimeError("tapegrad internal error: make_dual needs a recorded view")
         lvl.tangents[dual._slot] = tangent
@@ -171,11 +185,12 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     leaf._transient = lvl.alive  # torch.func: a leaf of an open level is still differentiated
     lvl.leaves.append(weakref.ref(leaf))
     from ..forward import clone
-    lvl.busy = True
+    st = lvl.state()
+    st[3] = True
     try:
         dual = clone(leaf)
     finally:
-        lvl.busy = False
+        st[3] = False
     lvl.fw_only.add(dual._slot)
     lvl.tangents[dual._slot] = tangent
     return dual
@@ -192,27 +207,31 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
         primal = Tensor._make(tensor._data)
     else:
         from ..forward import reshape
-        lvl.busy = True
+        st = lvl.state()
+        st[3] = True
         try:
             primal = reshape(tensor, tuple(tensor.shape)) if TLS.s.grad_enabled \
                 else Tensor._make(tensor._data)
         finally:
-            lvl.busy = False
+            st[3] = False
     return UnpackedDualTensor(primal, tangent)
 
 
 def _is_fw_only(t: Tensor, lvl: _Level) -> bool:
     if t._slot is not None:
-        return t._slot in lvl.fw_only
+        return t._slot in lvl.state(t._tape)[2]
     return bool(t.__dict__.get("_fw_only"))
 
 
 # ---- the watcher: one tangent per recorded op ------------------------------------------
 def _watch(rec, inputs=None, out=None, *rest) -> None:
     lvl = _LEVEL
-    if lvl is None or lvl.busy or rec is None:  # None: an op that records nothing (comparison)
+    if lvl is None or rec is None:  # rec None: an op that records nothing (a comparison)
         return
-    tape = TLS.s.tape
+    st = lvl.state()
+    if st[3]:
+        return
+    tape, tangents, fw_only = st[0], st[1], st[2]
     records = tape.records
     tans = []
     fw_flags = []
@@ -225,21 +244,20 @@ def _watch(rec, inputs=None, out=None, *rest) -> None:
         r = records.get(s)
         leaf = r.leaf if r is not None else None
         if leaf is not None:
-            fw = leaf.__dict__.get("_fw")
-            t = fw[1] if fw is not None and fw[0] is lvl else None
+            t = None  # make_dual's tangents live on recorded tensors, never on leaves
             fw_flags.append(bool(leaf.__dict__.get("_fw_only")))
         else:
-            t = lvl.tangents.get(s)
-            fw_flags.append(s in lvl.fw_only)
+            t = tangents.get(s)
+            fw_flags.append(s in fw_only)
         tans.append(t)
         found = found or t is not None
     only_fw = all(fw_flags)
     if only_fw:
-        lvl.fw_only.add(rec.out)
+        fw_only.add(rec.out)
     if not found:
         return
     differentiable = not only_fw or any(t is not None and t._rg for t in tans)
-    lvl.busy = True
+    st[3] = True
     try:
         if differentiable:
             with enable_grad():
@@ -247,9 +265,9 @@ def _watch(rec, inputs=None, out=None, *rest) -> None:
         else:
             out = _tangent(rec, tans, tape, lvl, differentiable)
     finally:
-        lvl.busy = False
+        st[3] = False
     if out is not None:
-        lvl.tangents[rec.out] = out
+        tangents[rec.out] = out
 
 
 def _saved(rec, tape, lvl, bind: bool) -> tuple:
