@@ -252,6 +252,13 @@ def test_vmap_equals_a_python_loop():
            xs[0].reshape(3, 1) * xs[1])
 
 
+def test_vmap_of_an_empty_batch():
+    e = vmap(lambda x: (x * 2, x.sum()), out_dims=(1, 0))(tapegrad.ones(0, 3))
+    assert e[0].shape == (3, 0) and e[1].shape == (0,)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        vmap(lambda x: tapegrad.rand(2) * x)(tapegrad.ones(0, 3))
+
+
 def test_vmap_composes_with_grad():
     xs = _t(4, 3)
     _close(vmap(grad(f_scalar))(xs), _loop(grad(f_scalar), xs))

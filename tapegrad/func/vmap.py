@@ -9,7 +9,8 @@ mapped. ``randomness``: 'error' (the default) raises PyTorch's error when ``f`` 
 numbers, 'different' draws on for each element, 'same' gives every element the same numbers.
 
 Where PyTorch refuses inside vmap but a loop has no way to tell (``.item()``, data-dependent
-control flow), the loop computes the per-element answer instead of raising.
+control flow), the loop computes the per-element answer instead of raising. An empty batch runs
+``f`` once on zeros to learn the shapes of its outputs.
 """
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         if len(set(sizes)) != 1:
             raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
                              f"dimension, got sizes {sizes} for the mapped dimension")
+        if sizes[0] == 0:
+            with randomness_mode(randomness):
+                return _empty(func, leaves, dims, spec, kwargs, out_dims, name)
         results = []
         with randomness_mode(randomness) as reset:
             for b in range(sizes[0]):
@@ -86,7 +90,30 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     return wrapped
 
 
-def _stack(results, out_dims, name: str, batch: int):
+def _empty(func, leaves, dims, spec, kwargs, out_dims, name: str):
+    """A batch of size 0: ``f`` runs once on zeros, only to learn its outputs' shapes (random
+    numbers it draws are given back); every output is empty along its out_dim."""
+    from .. import random as _random
+    from ..creation import zeros
+    sliced = []
+    for x, d in zip(leaves, dims):
+        if d is None:
+            sliced.append(x)
+        else:
+            shape = tuple(x.shape)
+            sliced.append(zeros(shape[:d % x.ndim] + shape[d % x.ndim + 1:], dtype=x.dtype))
+    state = _random.default_generator.get_state()
+    try:
+        sample = func(*unflatten(sliced, spec), **kwargs)
+    finally:
+        _random.default_generator.set_state(state)
+    leaves_out, out_spec = flatten(sample)
+    empty = [zeros((0,) + tuple(o.shape), dtype=o.dtype) if isinstance(o, Tensor) else o
+             for o in leaves_out]
+    return _stack([unflatten(empty, out_spec)], out_dims, name, 0, moved=True)
+
+
+def _stack(results, out_dims, name: str, batch: int, moved: bool = False):
     from ..forward import stack
     per, out_spec = [], None
     for r in results:
@@ -94,9 +121,6 @@ def _stack(results, out_dims, name: str, batch: int):
         if out_spec is None:
             out_spec = spec
         per.append(leaves)
-    if not results:  # a batch of size 0: f never ran
-        raise ValueError(f"vmap({name}, ...): the batch is empty; tapegrad's vmap maps by a "
-                         "loop and needs at least one element to see f's outputs")
     outs = unflatten([None] * len(per[0]), out_spec)
     dims = broadcast_prefix(out_dims, outs, lambda p: p is None or isinstance(p, int))
     if dims is None:
@@ -121,9 +145,9 @@ def _stack(results, out_dims, name: str, batch: int):
                 raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got "
                                  f"type {type(x)}. Did you mean to set out_dims= to None for "
                                  "output?")
-        nd = column[0].ndim + 1
+        nd = column[0].ndim + (0 if moved else 1)
         if not -nd <= d < nd:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, "
                              f"{nd - 1}], but got {d})")
-        stacked.append(stack(column, d))
+        stacked.append(column[0].movedim(0, d) if moved else stack(column, d))
     return unflatten(stacked, out_spec)
