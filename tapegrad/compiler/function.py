@@ -35,7 +35,7 @@ class CompiledFunction(Function):
 
     @staticmethod
     def forward(ctx, entry, replay, ins, call, *tensors):
-        vals, saved = replay.forward(ins)
+        vals, saved = replay.forward(ins, True)
         arrays = resolve_outputs(replay.program, vals, ins)
         outs = []
         for ((kind, _), is_tensor), a in zip(replay.program.outputs, arrays):
@@ -103,7 +103,7 @@ class Entry:
             it = iter(outs)
             result = [next(it) if is_t else x for ((_, x), is_t) in program.outputs]
         else:
-            vals, _ = replay.forward(ins)
+            vals, _ = replay.forward(ins, False)
             arrays = resolve_outputs(program, vals, ins)
             result = [Tensor._make(a if kind == trace.NODE else np.array(a)) if is_t else a
                       for ((kind, _), is_t), a in zip(program.outputs, arrays)]

@@ -1,10 +1,11 @@
 """Replay: a traced program run again on new inputs, with no tensor or record per op.
 
-The forward computes each node from its operands: a fused Numba kernel for each run of
-elementwise nodes (``fuse``), the op table's numpy forward or a replay rule (``rules``) for the
-rest. What the backward needs (each record's saved operands and output, as ``emit`` would have
-saved them) is kept per call; the backward runs the same records the eager tape would hold,
-through the JIT's fused backward plan (or the interpreter under ``set_backend("interp")``).
+The forward computes the nodes in order: a fused kernel per run of elementwise nodes
+(``fuse``), the op table's numpy forward or a replay rule (``rules``) for the rest. Only those
+other nodes keep what their derivative reads (as ``emit`` would have saved it), in a record of
+their own; a fused run keeps just its kernel's arguments, and its backward kernel recomputes
+the run. The backward walks the steps in reverse: a fused run's backward kernel, or a record's
+VJP (the interpreter's step), adjoints kept by ref.
 """
 from __future__ import annotations
 
@@ -12,17 +13,14 @@ import threading
 
 import numpy as np
 
-from .. import backends
-from ..engine import Backward, reachable
-from ..jit.plan import graph_key, make_plan
-from ..jit.runtime import execute
+from ..engine import vjp_numpy
 from ..ops import FORWARD
-from ..tape import LEAF, NOTHING, TLS, Record
+from ..tape import NOTHING, Record
 from . import fuse
 from .rules import RULES, _index
 from .trace import CONST, IN, NODE, Comparison, Program
 
-_lock = threading.Lock()  # the template records take one call's saved values at a time
+_lock = threading.Lock()  # a record takes one call's saved values at a time
 
 
 class Replay:
@@ -30,46 +28,29 @@ class Replay:
 
     def __init__(self, program: Program, grad_inputs: tuple) -> None:
         self.program = program
-        nodes = program.nodes
-        carries = [False] * len(nodes)
-        slot_of_in = {k: i for i, k in enumerate(grad_inputs)}
-        base = len(grad_inputs)
         self.grad_inputs = grad_inputs
-        # Which operands carry gradients, and the records of the backward.
-        self.masks = []
-        records: dict = {}
-        for i in slot_of_in.values():
-            rec = Record(LEAF, "AccumulateGrad", (), NOTHING, (0,), (), (), None, ())
-            rec.out = i
-            records[i] = rec
+        nodes = program.nodes
+        carrying = {(IN, k) for k in grad_inputs}
         for j, node in enumerate(nodes):
-            ins = []
-            for kind, x in node.operands:
-                if kind == IN and x in slot_of_in:
-                    ins.append(slot_of_in[x])
-                elif kind == NODE and carries[x]:
-                    ins.append(base + x)
-                else:
-                    ins.append(None)
-            carries[j] = type(node.op) is not Comparison and any(s is not None for s in ins)
-            mask = sum(1 << k for k, s in enumerate(ins) if s is not None)
-            self.masks.append(mask)
-            if carries[j]:
-                rec = Record(node.op, node.name, tuple(ins), NOTHING, node.params, (),
-                             node.shape, node.dtype, ())
-                rec.out = base + j
-                records[base + j] = rec
-        self.carries = carries
-        self.records = records
-        self.base = base
-        self.steps = fuse.plan_forward(program, carries)
-        # Per set of outputs that receive gradients: the records they reach (what the eager
-        # tape's backward would visit) and their fused backward plan, made when first needed.
-        self.backwards: dict = {}
+            if type(node.op) is not Comparison and any(r in carrying for r in node.operands):
+                carrying.add((NODE, j))
+        self.carrying = carrying
+        self.carries = [(NODE, j) in carrying for j in range(len(nodes))]
+        self.steps = fuse.plan_forward(program)
+        fused = {j for s in self.steps if type(s) is not int for j in s.nodes}
+        # A record per carrying node outside the fused runs: its VJP is the interpreter's.
+        self.records: dict = {}
+        for j, node in enumerate(nodes):
+            if self.carries[j] and j not in fused:
+                ins = tuple(0 if r in carrying else None for r in node.operands)
+                self.records[j] = Record(node.op, node.name, ins, NOTHING, node.params, (),
+                                         node.shape, node.dtype, ())
+        self.run_steps = [k for k, s in enumerate(self.steps) if type(s) is not int]
 
     # ---- forward ------------------------------------------------------------------------
-    def forward(self, ins: list) -> tuple:
-        """The values of every node for inputs ``ins`` (arrays), and what the backward needs."""
+    def forward(self, ins: list, keep: bool) -> tuple:
+        """Every node's value for inputs ``ins`` (arrays) and, with ``keep``, what the
+        backward needs: per record its saved values, per fused run its kernel's arguments."""
         nodes = self.program.nodes
         vals: list = [None] * len(nodes)
 
@@ -81,17 +62,19 @@ class Replay:
                 return ins[x]
             return x
 
-        saved = {}
-        for step in self.steps:
+        saved: dict = {}
+        records = self.records
+        for k, step in enumerate(self.steps):
             if type(step) is not int:
-                step.run(vals, ins)
+                args = step.run(vals, ins)
+                if keep:
+                    saved[-1 - k] = args  # negative keys: runs; node indices: records
                 continue
-            j = step
-            node = nodes[j]
+            node = nodes[step]
             xs = [resolve(r) for r in node.operands]
-            for k, c in enumerate(node.casts):
-                if c is not None and type(xs[k]) is np.ndarray and xs[k].dtype != c:
-                    xs[k] = xs[k].astype(c)
+            for i, c in enumerate(node.casts):
+                if c is not None and type(xs[i]) is np.ndarray and xs[i].dtype != c:
+                    xs[i] = xs[i].astype(c)
             op = node.op
             params = node.params
             if op.elementwise:
@@ -106,78 +89,63 @@ class Replay:
                 out = rule.fn(xs, params, node)
             if type(out) is not np.ndarray or out.dtype != node.dtype:
                 out = np.asarray(out, dtype=node.dtype)
-            vals[j] = out
-            if self.carries[j]:
-                saved[j] = self._saved(j, node, xs, out, params)
-        for j in fuse.fused_carrying(self.steps):
-            if self.carries[j]:
-                node = nodes[j]
-                xs = [resolve(r) for r in node.operands]
-                for k, c in enumerate(node.casts):
-                    if c is not None and type(xs[k]) is np.ndarray and xs[k].dtype != c:
-                        xs[k] = xs[k].astype(c)
-                saved[j] = self._saved(j, node, xs, vals[j], node.params)
+            vals[step] = out
+            if keep and step in records:
+                saved[step] = self._saved(records[step], node, xs, out, params)
         return vals, saved
 
-    def _saved(self, j: int, node, xs: list, out, params) -> tuple:
-        """What ``emit`` would save for node j: the operands the needed derivatives read,
-        Python numbers always, the output if a derivative reads it."""
-        mask = self.masks[j]
+    @staticmethod
+    def _saved(rec: Record, node, xs: list, out, params) -> tuple:
+        """What ``emit`` would save: the operands the needed derivatives read, Python numbers
+        always, the output if a derivative reads it; the operands' shapes; the params."""
+        mask = sum(1 << k for k, s in enumerate(rec.ins) if s is not None)
         plan = node.op.plans[mask] if mask < 8 else (False,) * 4
         s = [None, None, None, out if plan[3] else None]
         for k in range(min(3, len(xs))):
-            kind = node.operands[k][0]
-            if plan[k] or kind not in (IN, NODE, CONST):
+            if plan[k] or node.operands[k][0] not in (IN, NODE, CONST):
                 s[k] = xs[k]
         shapes = tuple(x.shape if isinstance(x, np.ndarray) else () for x in xs)
         return tuple(s), shapes, params
 
     # ---- backward -----------------------------------------------------------------------
     def backward(self, saved: dict, vals: list, ins: list, grads: list) -> list:
-        """Gradients of the inputs that carry them, from the outputs' gradients ``grads``."""
-        program = self.program
-        records, base = self.records, self.base
-        result: list = [None] * len(self.grad_inputs)
-        with _lock:
-            for j, (s, shapes, params) in saved.items():
-                rec = records[base + j]
-                rec.saved = s
-                rec.in_shapes = shapes
-                rec.params = params
-            for i, k in enumerate(self.grad_inputs):
-                records[i].shape = ins[k].shape
-                records[i].dtype = ins[k].dtype
-            seeds = []
-            for ((kind, x), _), g in zip(program.outputs, grads):
-                if g is None:
+        """Gradients of the inputs that carry them, from the outputs' gradients ``grads``
+        (one per leaf of the result, None where none arrives)."""
+        program, carrying = self.program, self.carrying
+        adj: dict = {}
+
+        def add(ref, g, like):
+            if g.dtype != like.dtype:
+                g = g.astype(like.dtype)
+            prev = adj.get(ref)
+            adj[ref] = g if prev is None else prev + g
+
+        for ((kind, x), _), g in zip(program.outputs, grads):
+            if g is not None and (kind, x) in carrying:
+                add((kind, x), np.asarray(g), vals[x] if kind == NODE else ins[x])
+        nodes = program.nodes
+        with np.errstate(all="ignore"):
+            for k in range(len(self.steps) - 1, -1, -1):
+                step = self.steps[k]
+                if type(step) is not int:
+                    step.backward(saved[-1 - k], adj, carrying, ins, vals)
                     continue
-                if kind == NODE and self.carries[x]:
-                    seeds.append((base + x, g))
-                elif kind == IN and x in self.grad_inputs:
-                    i = self.grad_inputs.index(x)
-                    result[i] = g if result[i] is None else result[i] + g
-            roots = tuple(sorted({slot for slot, _ in seeds}))
-            found = self.backwards.get(roots)
-            if found is None:
-                order = reachable(records, roots)
-                found = self.backwards[roots] = [order, None]
-            order = found[0]
-            bw = Backward(order, records, None)
-            for slot, g in seeds:
-                bw.seed(slot, g)
-            with np.errstate(all="ignore"):
-                if backends.get_backend() == "interp" or TLS.s.anomaly:
-                    bw.interpret(order)
-                else:
-                    if found[1] is None:
-                        found[1] = make_plan(order, records, graph_key(order, None))
-                    execute(found[1], bw)
-            for rec, g in bw.leaves:
-                i = rec.out
-                result[i] = g if result[i] is None else result[i] + g
-            for rec in records.values():
-                rec.saved = NOTHING
-        return result
+                g = adj.pop((NODE, step), None)
+                rec = self.records.get(step)
+                if g is None or rec is None:
+                    continue
+                with _lock:
+                    rec.saved, rec.in_shapes, rec.params = saved[step]
+                    try:
+                        grads_in = vjp_numpy(rec, g)
+                    finally:
+                        rec.saved = NOTHING
+                for ref, gi in zip(nodes[step].operands, grads_in):
+                    if gi is None or ref not in carrying:
+                        continue
+                    kind, x = ref
+                    add(ref, np.asarray(gi), vals[x] if kind == NODE else ins[x])
+        return [adj.get((IN, k)) for k in self.grad_inputs]
 
 
 def resolve_outputs(program: Program, vals: list, ins: list) -> list:
