@@ -17,6 +17,8 @@ from tapegrad.func import (
     jacfwd,
     jacrev,
     jvp,
+    linearize,
+    stack_module_state,
     vjp,
     vmap,
 )
@@ -226,6 +228,27 @@ def test_functional_call_and_grad_over_parameters():
         _close(g[k], p.grad)
     with pytest.raises(RuntimeError, match="Missing key"):
         functional_call(m, {"0.weight": params["0.weight"]}, (x,), strict=True)
+
+
+def test_stack_module_state_ensembles_by_vmap():
+    tapegrad.manual_seed(1)
+    nets = [nn.Linear(3, 2) for _ in range(3)]
+    params, buffers = stack_module_state(nets)
+    assert params["weight"].shape == (3, 2, 3) and params["weight"].requires_grad
+    x = _t(4, 3).float()
+    out = vmap(lambda p, b, a: functional_call(nets[0], (p, b), (a,)), in_dims=(0, 0, None))(
+        params, buffers, x)
+    for k, n in enumerate(nets):
+        _close(out[k], n(x))
+    with pytest.raises(RuntimeError, match="Expected at least one model"):
+        stack_module_state([])
+
+
+def test_linearize():
+    x, v = _t(3), _t(3, seed=1)
+    out, fn = linearize(lambda a: a.sin() * a.sum(), x)
+    _close(out, x.sin() * x.sum())
+    _close(fn(v), jvp(lambda a: a.sin() * a.sum(), (x,), (v,))[1])
 
 
 # ---- vmap -----------------------------------------------------------------------------------

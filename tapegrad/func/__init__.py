@@ -1,7 +1,7 @@
 """``torch.func``: composable transforms, ``grad grad_and_value vjp jvp jacrev jacfwd hessian
-functional_call vmap``, with PyTorch 2.13's signatures, nestable (``grad(grad(f))``,
-``jacrev(jacfwd(f))``, ``vmap(grad(f))``). See ``transforms`` and ``vmap`` (which maps by a
-loop: values are PyTorch's, speed is a loop's).
+linearize functional_call stack_module_state vmap``, with PyTorch 2.13's signatures, nestable
+(``grad(grad(f))``, ``jacrev(jacfwd(f))``, ``vmap(grad(f))``). See ``transforms``, ``modules``
+and ``vmap`` (which maps by a loop: values are PyTorch's, speed is a loop's).
 
 ``grad`` also keeps tapegrad's HIPS-autograd style: given numpy arrays or Python numbers, ``f``
 receives tensors and the gradients come back as numpy arrays; ``value_and_grad`` is that
@@ -13,12 +13,13 @@ from ..tensor import Tensor
 from . import hips
 from ._pytree import flatten
 from .hips import value_and_grad
-from .transforms import functional_call, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from .modules import functional_call, stack_module_state
+from .transforms import grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
 from .transforms import grad as _func_grad
 from .vmap import vmap
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-           "functional_call", "vmap", "value_and_grad"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize",
+           "functional_call", "stack_module_state", "vmap", "value_and_grad"]
 
 
 def grad(func, argnums=0, has_aux: bool = False):

@@ -1,5 +1,5 @@
 """``torch.func``'s differentiation transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd,
-hessian, and functional_call.
+hessian (``functional_call`` is in ``modules``).
 
 A transform gives the function fresh copies of its differentiated arguments and differentiates
 with respect to those: a fresh leaf for a tensor that does not require grad, a recorded view of
@@ -19,8 +19,7 @@ from ..tape import TLS
 from ..tensor import Tensor
 from ._pytree import describe, flatten, unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-           "functional_call"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"]
 
 
 # ---- arguments --------------------------------------------------------------------------
@@ -413,93 +412,20 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
     return wrapper
 
 
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is the JVP at ``primals`` (each call
+    pushes the tangents forward again)."""
+    out = _detach(func(*primals), False)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+
+    return out, jvp_fn
+
+
 def hessian(func, argnums=0):
     """``jacfwd(jacrev(func, argnums), argnums)``: forward over reverse, as PyTorch's."""
     return jacfwd(jacrev(func, argnums), argnums)
-
-
-# ---- modules as functions ---------------------------------------------------------------
-def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
-                    tie_weights: bool = True, strict: bool = False):
-    """Call ``module`` with some of its parameters and buffers replaced by the tensors in
-    ``parameter_and_buffer_dicts`` (a dict, or a sequence of dicts, keyed by
-    ``named_parameters``/``named_buffers`` names); the module is restored afterwards."""
-    dicts = parameter_and_buffer_dicts
-    if isinstance(dicts, dict):
-        merged = dict(dicts)
-    else:
-        merged = {}
-        for d in dicts:
-            for k, v in d.items():
-                if k in merged:
-                    raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
-                                     "functional call is ambiguous")
-                merged[k] = v
-    if strict:
-        expected = {n for n, _ in module.named_parameters()} | \
-            {n for n, _ in module.named_buffers()}
-        missing = sorted(expected - set(merged))
-        unexpected = sorted(set(merged) - expected)
-        if missing or unexpected:
-            parts = []
-            if unexpected:
-                parts.append("Unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
-            if missing:
-                parts.append("Missing key(s): " + ", ".join(repr(k) for k in missing))
-            raise RuntimeError("Error(s) in reparametrizing for {}:\n\t{}".format(
-                type(module).__name__, ".\n\t".join(parts) + "."))
-    if tie_weights:  # a tensor given for one name of a shared parameter replaces every name
-        shared = {}
-        for n, p in module.named_parameters(remove_duplicate=False) \
-                if _takes_dup(module) else module.named_parameters():
-            shared.setdefault(id(p), []).append(n)
-        for names in shared.values():
-            given = [n for n in names if n in merged]
-            if given:
-                for n in names:
-                    merged.setdefault(n, merged[given[0]])
-    saved = []
-    try:
-        for name, value in merged.items():
-            owner, attr = _owner(module, name)
-            store = owner._parameters if attr in owner._parameters else \
-                owner._buffers if attr in owner._buffers else None
-            if store is None:
-                prev = owner.__dict__.get(attr, _MISSING)
-                object.__setattr__(owner, attr, value)
-                saved.append((owner.__dict__, attr, prev))
-            else:
-                saved.append((store, attr, store[attr]))
-                store[attr] = value
-        if args is None:
-            args = ()
-        elif not isinstance(args, tuple):
-            args = (args,)
-        return module(*args, **(kwargs or {}))
-    finally:
-        for store, attr, prev in reversed(saved):
-            if prev is _MISSING:
-                store.pop(attr, None)
-            else:
-                store[attr] = prev
-
-
-_MISSING = object()
-
-
-def _takes_dup(module) -> bool:
-    import inspect
-    try:
-        return "remove_duplicate" in inspect.signature(module.named_parameters).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _owner(module, name: str):
-    *path, attr = name.split(".")
-    for p in path:
-        module = getattr(module, p)
-    return module, attr
 
 
 def grad(func, argnums=0, has_aux: bool = False):

@@ -87,3 +87,25 @@ for bad in (lambda: vmap(lambda a: torch.rand(2) * a.sum())(xs),
         bad()
     except (RuntimeError, ValueError) as e:
         print(type(e).__name__ + ":", e)
+
+# the per-sample-gradient and model-ensembling tutorials
+torch.manual_seed(1)
+net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+data, targets = torch.randn(5, 4), torch.randint(0, 3, (5,))
+ps = {k: p.detach() for k, p in net.named_parameters()}
+
+
+def sample_loss(prm, sample, target):
+    pred = functional_call(net, prm, (sample.unsqueeze(0),))
+    return torch.nn.functional.cross_entropy(pred, target.unsqueeze(0))
+
+
+per = vmap(grad(sample_loss), in_dims=(None, 0, 0))(ps, data, targets)
+print({k: tuple(g.shape) for k, g in per.items()}, per["2.bias"])
+nets = [nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)) for _ in range(3)]
+sp, sb = torch.func.stack_module_state(nets)
+print(sp["0.weight"].shape, sp["0.weight"].requires_grad)
+ens = vmap(lambda p_, b_, x_: functional_call(net, (p_, b_), (x_,)), in_dims=(0, 0, None))
+print(ens(sp, sb, data)[1].detach())
+o, jfn = torch.func.linearize(torch.sin, x)
+print(o, jfn(v))
