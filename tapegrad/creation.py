@@ -6,7 +6,10 @@ import math
 import numpy as np
 
 from . import dtypes
-from .random import _check_float, _gen, manual_seed, seed  # noqa: F401
+from .random import manual_seed, seed  # noqa: F401
+from .random.generator import _gen
+from .random.sampling import _check_float
+from .random.transforms import _fma64
 from .tensor import Tensor, _infer_dtype, _to_array, _use_device  # noqa: F401
 
 
@@ -273,27 +276,10 @@ def _linspace(start, end, steps: int, dt: np.dtype) -> np.ndarray:
         lo = (np.float64(s) + np.float64(step) * i).astype(np.float32)
         hi = (np.float64(e) - np.float64(step) * (steps - 1 - i)).astype(np.float32)
     else:
-        lo = _fma(np.float64(step), i, np.float64(s))
-        hi = _fma(-np.float64(step), steps - 1 - i, np.float64(e))
+        lo = _fma64(np.float64(step), i, np.float64(s))
+        hi = _fma64(-np.float64(step), steps - 1 - i, np.float64(e))
     out = np.where(np.arange(steps) < steps // 2, lo, hi)
     return out.astype(dt)
-
-
-def _fma(a, b: np.ndarray, c) -> np.ndarray:
-    """a * b + c with one rounding (float64): Dekker's exact product, then an exact sum."""
-    p = a * b
-    split = 134217729.0  # 2**27 + 1
-    t = split * a
-    ah = t - (t - a)
-    al = a - ah
-    t = split * b
-    bh = t - (t - b)
-    bl = b - bh
-    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s = p + c
-    v = s - p
-    low = (p - (s - v)) + (c - v)
-    return s + (low + err)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False) -> Tensor:

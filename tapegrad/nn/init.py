@@ -17,7 +17,7 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 def _draw(tensor: Tensor, kind: str, a: float, b: float, generator=None) -> np.ndarray:
     """PyTorch's ``uniform_``/``normal_`` values for ``tensor`` from the (default) generator."""
-    from ..random import _gen
+    from ..random.generator import _gen
     gen = _gen(generator)
     arr = tensor._data
     if kind == "uniform":

@@ -14,7 +14,8 @@ import re
 
 import numpy as np
 
-from ...random import Generator, _gen
+from ...random import Generator
+from ...random.generator import _gen
 from ...tensor import Tensor
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler

@@ -12,7 +12,8 @@ import itertools
 
 import numpy as np
 
-from ...random import Generator, _gen
+from ...random import Generator
+from ...random.generator import _gen
 
 
 def _numpy_rng(generator) -> np.random.Generator:
