@@ -6,11 +6,13 @@ import math
 import numpy as np
 
 from . import dtypes
+from .device import CPU, _use_device
+from .device import device as Device
 from .random import manual_seed, seed  # noqa: F401
 from .random.generator import _gen
 from .random.sampling import _check_float
 from .random.transforms import _fma64
-from .tensor import Tensor, _infer_dtype, _to_array, _use_device  # noqa: F401
+from .tensor import Tensor, _infer_dtype, _to_array  # noqa: F401
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -70,13 +72,11 @@ _DEFAULT_DEVICE = [None]
 def set_default_device(device) -> None:
     """Set the device factories use when given none (``torch.set_default_device``): ``"cpu"`` or
     ``None``; another device is accepted, and the next factory raises PyTorch's error for it."""
-    from .tensor import device as Device
     _DEFAULT_DEVICE[0] = None if device is None else Device(device)
 
 
 def get_default_device():
     """The device factories use when given none: ``device(type='cpu')`` unless set otherwise."""
-    from .tensor import CPU
     return _DEFAULT_DEVICE[0] or CPU
 
 

@@ -6,7 +6,8 @@ import numpy as np
 from . import dtypes
 from . import forward as F
 from .creation import tensor
-from .tensor import Tensor, device
+from .device import device
+from .tensor import Tensor
 
 
 def _all(input, dim=None, keepdim=False):
@@ -26,7 +27,7 @@ def _any(input, dim=None, keepdim=False):
 def _to(self, *args, **kwargs):
     """This tensor converted to a dtype (given, or another tensor's); devices other than the CPU
     are refused. Returns ``self`` when nothing changes, unless ``copy=True``."""
-    from .tensor import _use_device
+    from .device import _use_device
     dt = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     for a in args:

@@ -12,7 +12,7 @@ ROOT = pathlib.Path(tapegrad.__file__).parent
 # Bottom to top. A module may import its own layer and those below, never one above.
 LAYERS = [
     ("core", ["envvars", "registry", "dtypes", "tape", "threads", "grad_mode", "structure",
-              "cuda", "specfun"]),
+              "cuda", "specfun", "device"]),
     ("tensor", ["tensor", "printing"]),
     ("ops and forward", ["ops", "linalg_vjps", "random", "creation", "forward", "methods",
                          "numpy_api", "linalg", "axis_alias"]),

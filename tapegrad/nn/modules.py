@@ -209,7 +209,7 @@ class Module:
     def to(self, *args, **kwargs) -> "Module":
         """Converts the parameters to a dtype, in place; a device other than the CPU raises
         PyTorch's error. Returns ``self``."""
-        from ..tensor import _use_device, device
+        from ..device import _use_device, device
         dt = kwargs.get("dtype")
         if kwargs.get("device") is not None:
             _use_device(kwargs["device"])
