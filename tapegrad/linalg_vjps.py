@@ -307,3 +307,28 @@ def _linalg_matrix_exp_vjp(xp, g, rec, a, b, out):
     zero = 0 * at
     big = ext.cat([ext.cat([at, g], -1), ext.cat([zero, at], -1)], -2)
     return (_part(xp, ext.matrix_exp(big), slice(0, n), slice(n, 2 * n)),)
+
+
+# ---- solve_triangular ---------------------------------------------------------------------
+@_st("linalg_solve_triangular", "LinalgSolveTriangularBackward0", 2, (_A_OUT, _A),
+     params=("upper", "left", "unitriangular"))
+def _linalg_solve_triangular_vjp(xp, g, rec, a, b, out):
+    # left: X = A^-1 B, gB = A^-T g, gA = -gB X^T; right: X = B A^-1, gB = g A^-T,
+    # gA = -X^T gB; gA keeps A's triangle (without the diagonal when unitriangular).
+    upper, left, unit = rec.params
+    sa, sb = rec.in_shapes
+    n = sa[-1]
+    mask = np.triu(np.ones((n, n)), 1 if unit else 0) if upper else \
+        np.tril(np.ones((n, n)), -1 if unit else 0)
+    tri = a * mask.astype(rec.dtype)
+    if unit:
+        tri = tri + np.eye(n, dtype=rec.dtype)
+    if left:
+        gb = xp.linalg_solve(_mT(xp, tri), g)
+        ga = -xp.matmul(gb, _mT(xp, out))
+    else:
+        gb = _mT(xp, xp.linalg_solve(tri, _mT(xp, g)))
+        ga = -xp.matmul(_mT(xp, out), gb)
+    ga = xp.unbroadcast(ga * mask.astype(rec.dtype), sa) if rec.ins[0] is not None else None
+    gb = xp.unbroadcast(gb, sb) if rec.ins[1] is not None else None
+    return ga, gb

@@ -344,3 +344,70 @@ def test_singular_slogdet_gradient_is_infinite_as_pytorch():
     assert sign.item() == 0 and logabs.item() == -np.inf
     logabs.backward()
     assert np.all(np.isinf(_np(a.grad)))
+
+
+EXTRA_GRADCHECKS = {
+    "solve_triangular": (lambda a, b: (LA.solve_triangular(a, b, upper=True),
+                                       LA.solve_triangular(a, b, upper=False,
+                                                           unitriangular=True)),
+                         [_t(2, 3, 3) + 3 * tapegrad.eye(3, dtype=tapegrad.float64), _t(3, 2)]),
+    "solve_triangular_right": (lambda a, b: LA.solve_triangular(a, b, upper=False, left=False),
+                               [_t(3, 3) + 3 * tapegrad.eye(3, dtype=tapegrad.float64),
+                                _t(2, 2, 3)]),
+    "vecdot": (lambda a, b: LA.vecdot(a, b, dim=0), [_t(3, 2), _t(3, 1, seed=1)]),
+    "multi_dot": (lambda a, b, c: LA.multi_dot([a, b, c]), [_t(3), _t(3, 4), _t(4, 2)]),
+    "cond": (lambda a: (LA.cond(a), LA.cond(a, -2), LA.cond(a, "fro"), LA.cond(a, 1)),
+             [_t(2, 3, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_GRADCHECKS))
+def test_gradcheck_more(name):
+    fn, inputs = EXTRA_GRADCHECKS[name]
+    inputs = [x.detach().requires_grad_() for x in inputs]
+    assert gradcheck(fn, inputs)
+
+
+def test_more_linalg_values():
+    a = _t(2, 3, 3, grad=False) + 3 * tapegrad.eye(3, dtype=tapegrad.float64)
+    b = _t(3, 2, seed=1, grad=False)
+    up = np.triu(_np(a))
+    np.testing.assert_allclose(_np(LA.solve_triangular(a, b, upper=True)),
+                               np.linalg.solve(up, _np(b)))
+    low1 = np.tril(_np(a), -1) + np.eye(3)
+    np.testing.assert_allclose(_np(LA.solve_triangular(a, b.mT, upper=False, left=False,
+                                                       unitriangular=True)),
+                               _np(b.mT) @ np.linalg.inv(low1))
+    assert type(LA.solve_triangular(a.requires_grad_(), b, upper=True).grad_fn).__name__ == \
+        "LinalgSolveTriangularBackward0"
+    m = tapegrad.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1e-9]],
+                        dtype=tapegrad.float64)
+    assert LA.matrix_rank(m).item() == 2 and LA.matrix_rank(m, atol=0.5).item() == 1
+    assert LA.matrix_rank(m, hermitian=True).item() == 2
+    assert LA.matrix_rank(a).tolist() == [3, 3]
+    s = np.linalg.svd(_np(a), compute_uv=False)
+    np.testing.assert_allclose(_np(LA.cond(a)), s[..., 0] / s[..., -1])
+    np.testing.assert_allclose(_np(LA.cond(a, "fro")), np.linalg.cond(_np(a), "fro"))
+    assert LA.cond(tapegrad.tensor([[1.0, 2.0], [2.0, 4.0]]), 1).item() == np.inf
+    np.testing.assert_allclose(_np(LA.multi_dot([a[0], a[1], b])), _np(a[0]) @ _np(a[1]) @ _np(b))
+    np.testing.assert_allclose(_np(LA.vecdot(a, a)), np.sum(_np(a) ** 2, -1))
+    np.testing.assert_allclose(_np(LA.diagonal(a, offset=1)), np.diagonal(_np(a), 1, -2, -1))
+    with pytest.raises(RuntimeError, match="multi_dot\\(\\): tensors 0 and 1 with shapes"):
+        LA.multi_dot([_t(2, 3), _t(2, 2)])
+    with pytest.raises(RuntimeError, match="equation AX = B \\(3x3 and 2x2\\)"):
+        LA.solve_triangular(a, _t(2, 2), upper=True)
+
+
+@pytest.mark.parametrize("sa, sb, grads, node", [
+    ((3,), (3, 2), (True, True), "SqueezeBackward4"),
+    ((4, 2, 3), (4, 3, 2), (True, True), "UnsafeViewBackward0"),
+    ((2, 3), (4, 3, 2), (True, True), "CloneBackward0"),
+    ((2, 3), (4, 3, 2), (False, True), "UnsafeViewBackward0"),
+    ((1, 3), (4, 3, 2), (True, False), "TransposeBackward0"),
+    ((1, 2, 3), (4, 3, 2), (True, True), "CloneBackward0"),
+    ((1, 1, 2, 3), (4, 3, 2), (True, True), "UnsafeViewBackward0"),
+])
+def test_matmul_node_names_follow_pytorch_folding(sa, sb, grads, node):
+    a = tapegrad.randn(*sa, requires_grad=grads[0])
+    b = tapegrad.randn(*sb, requires_grad=grads[1])
+    assert type((a @ b).grad_fn).__name__ == node

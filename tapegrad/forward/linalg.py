@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import dtypes, threads
 from ..ops import OPS
+from ..tape import TLS
 from ..tensor import Tensor
 from .elementwise import mul, to_dtype
 from .record import (_broadcast_error, _operands, _type_name, _wants_grad, as_tensor_arg, emit,
@@ -60,11 +61,24 @@ def _matmul(input, other, name=None):
     data = np.asarray(data)
     if _wants_grad(x, y):
         if name is None:
-            nd = (xa.ndim, ya.ndim)
-            name = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
-                     (3, 3): "BmmBackward0"}.get(nd, "UnsafeViewBackward0")
+            name = _matmul_node(x, xa.shape, ya.shape)
         return emit(OPS["matmul"], name, data, (x, y), (xa, ya))
     return Tensor._make(data)
+
+
+def _matmul_node(x: Tensor, sa: tuple, sb: tuple) -> str:
+    """PyTorch's grad_fn name for matmul, which follows how it folds the operands: batched
+    products end in an unsafe view, except that a matrix (or a batch of one) times a batch
+    that must be transposed to fold ends in a copy when the first operand requires grad."""
+    nd = (len(sa), len(sb))
+    simple = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+              (1, 2): "SqueezeBackward4"}
+    if nd in simple:
+        return simple[nd]
+    if len(sb) >= 3 and len(sa) >= 2 and x._rg and TLS.s.grad_enabled:
+        if len(sa) == 2 or (len(sa) == 3 and sa[0] == 1 and int(np.prod(sb[:-2])) > 1):
+            return "TransposeBackward0" if sa[-2] == 1 else "CloneBackward0"
+    return "UnsafeViewBackward0"
 
 
 def mm(input, mat2):

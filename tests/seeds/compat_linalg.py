@@ -130,6 +130,22 @@ print(torch.linalg.norm(B), torch.linalg.norm(B, 2), torch.linalg.norm(B, "nuc")
       torch.linalg.norm(B, -2), torch.linalg.norm(v, 1), torch.linalg.norm(batch, dim=(1, 2)),
       torch.linalg.norm(batch, 2, dim=(1, 2)), torch.linalg.norm(batch, 3, dim=0))
 
+# solve_triangular, vecdot, multi_dot, matrix_rank, cond; matmul's node names
+T = torch.linalg.solve_triangular(A, B[:3], upper=True)
+Tr = torch.linalg.solve_triangular(A, B.mT[:, :3], upper=False, left=False, unitriangular=True)
+print(T, name(T), Tr)
+(T.sin().sum() + Tr.pow(2).sum()).backward()
+print(grads(A, B))
+print(torch.linalg.vecdot(A, B[:3, :1].mT), torch.linalg.multi_dot([v, A, B[:3]]),
+      torch.linalg.matrix_rank(batch), torch.linalg.matrix_rank(B @ B.mT),
+      torch.linalg.matrix_rank(S, hermitian=True, atol=2.0))
+cn = torch.linalg.cond(A)
+cn.backward()
+print(cn, torch.linalg.cond(batch, -2), torch.linalg.cond(A, "fro").item(), grads(A))
+for sa, sb in (((3,), (3, 2)), ((4, 2, 3), (4, 3, 2)), ((2, 3), (4, 3, 2)), ((1, 2, 3), (4, 3, 2)),
+               ((4, 2, 3), (3,))):
+    print(sa, sb, name(torch.ones(sa, requires_grad=True) @ torch.ones(sb)))
+
 # errors
 for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.ones(2, 2)),
           lambda: torch.linalg.cholesky(torch.stack([torch.eye(2), -torch.eye(2)])),
@@ -139,7 +155,9 @@ for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.
           lambda: torch.linalg.norm(batch, 2), lambda: torch.linalg.slogdet(B),
           lambda: torch.linalg.matrix_exp(B), lambda: torch.linalg.svd(torch.ones(3, dtype=int)),
           lambda: torch.linalg.qr(B, mode="r").R.sum().backward(),
-          lambda: torch.linalg.qr(B, mode="complete").Q.sum().backward()):
+          lambda: torch.linalg.qr(B, mode="complete").Q.sum().backward(),
+          lambda: torch.linalg.solve_triangular(A, B, upper=True),
+          lambda: torch.linalg.multi_dot([B, B]), lambda: torch.linalg.cond(A, 3)):
     try:
         f()
     except RuntimeError as e:

@@ -1,0 +1,170 @@
+"""The rest of torch.linalg's everyday names: solve_triangular (a recorded op), and vecdot,
+multi_dot, matrix_rank, cond, matmul and diagonal, built on the other families."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import OPS
+from ..tensor import Tensor
+from .decomp import _matrix, matrix_norm, svdvals
+from .elementwise import div, mul
+from .linalg import _square, inv, matmul
+from .record import _operands, _wants_grad, as_tensor_arg, emit
+from .reduce import sum
+from .shape import diagonal as _diagonal
+from .shape import reshape, squeeze, unsqueeze
+
+
+def _triangle(a: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:
+    t = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        t = t.copy()
+        k = np.arange(a.shape[-1])
+        t[..., k, k] = 1
+    return t
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
+    """X with A X = B (``left=False``: X A = B) for a triangular A: only its ``upper`` (or lower)
+    triangle is read, and its diagonal taken as ones when ``unitriangular``."""
+    x, y = as_tensor_arg(A), as_tensor_arg(B)
+    _square(x, "solve_triangular")
+    if y.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    xa, ya, _ = _operands(x, y, True)
+    t = _triangle(xa, upper, unitriangular)
+    n = t.shape[-1]
+    if (ya.shape[-2] if left else ya.shape[-1]) != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {'AX = B' if left else 'XA = B'} ({n}x{n} and "
+                           f"{ya.shape[-2]}x{ya.shape[-1]})")
+    with np.errstate(all="ignore"):
+        try:
+            if left:
+                data = np.linalg.solve(t, ya)
+            else:
+                data = np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2),
+                                                   np.swapaxes(ya, -1, -2)), -1, -2)
+        except np.linalg.LinAlgError:  # a zero on the diagonal: LAPACK's trtrs divides by it
+            data = _substitute(t, ya, left)
+    data = np.ascontiguousarray(data, dtype=t.dtype)
+    if _wants_grad(x, y):
+        return emit(OPS["linalg_solve_triangular"], "LinalgSolveTriangularBackward0", data,
+                    (x, y), (xa, ya), (bool(upper), bool(left), bool(unitriangular)))
+    return Tensor._make(data)
+
+
+def _substitute(t, b, left):
+    """Forward/back substitution with no singularity check (inf/nan as LAPACK gives)."""
+    if not left:
+        return np.swapaxes(_substitute(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2), True),
+                           -1, -2)
+    shape = np.broadcast_shapes(t.shape[:-2], b.shape[:-2])
+    t = np.broadcast_to(t, shape + t.shape[-2:])
+    x = np.array(np.broadcast_to(b, shape + b.shape[-2:]), dtype=np.result_type(t, b))
+    n = t.shape[-1]
+    lower = not np.any(np.triu(t, 1))
+    order = range(n) if lower else range(n - 1, -1, -1)
+    for i in order:
+        rest = slice(0, i) if lower else slice(i + 1, n)
+        s = x[..., i, :] - np.einsum("...j,...jk->...k", t[..., i, rest], x[..., rest, :])
+        x[..., i, :] = s / t[..., i, i][..., None]
+    return x
+
+
+def vecdot(x, y, *, dim=-1) -> Tensor:
+    """The dot product of ``x`` and ``y`` along ``dim`` (broadcasting the other dimensions)."""
+    return sum(mul(x, y), dim)
+
+
+def multi_dot(tensors) -> Tensor:
+    """The product of a chain of matrices; the first may be a 1-D row and the last a 1-D
+    column (multiplied left to right, where PyTorch picks the cheapest order)."""
+    ts = [as_tensor_arg(t) for t in tensors]
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    last = len(ts) - 1
+    for i, t in enumerate(ts):
+        if i in (0, last) and t.ndim not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the {'first' if i == 0 else 'last'} tensor must "
+                               f"be 1D or 2D but got {t.ndim}D")
+        if i not in (0, last) and t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    for i in range(last):
+        if ts[i].shape[-1] != ts[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"{list(ts[i].shape)} and {list(ts[i + 1].shape)} cannot be "
+                               "multiplied")
+    # As PyTorch: vectors become a row and a column, the chain is multiplied, and the result
+    # viewed back to the vectors' shape (its node is a ViewBackward0).
+    shape = tuple(ts[0].shape[:-1]) + tuple(ts[-1].shape[1:])
+    if ts[0].ndim == 1:
+        ts[0] = unsqueeze(ts[0], 0)
+    if ts[-1].ndim == 1:
+        ts[-1] = unsqueeze(ts[-1], 1)
+    out = ts[0]
+    for t in ts[1:]:
+        out = matmul(out, t)
+    return reshape(out, shape)
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None) -> Tensor:
+    """The number of singular values (eigenvalues' absolute values with ``hermitian``) above
+    ``max(atol, rtol * largest)``; the tolerances default as in ``pinv`` (``tol`` is an older
+    name of ``atol``)."""
+    x = as_tensor_arg(A)
+    _matrix(x, "linalg.matrix_rank")
+    if tol is not None:
+        atol = tol
+    a = x._data
+    m, n = a.shape[-2:]
+    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    if rtol is None:
+        zero_atol = atol is None or not np.any(np.asarray(getattr(atol, "_data", atol)))
+        rtol = np.finfo(a.dtype).eps * max(m, n) if zero_atol else 0.0
+    at = np.asarray(getattr(atol, "_data", 0.0 if atol is None else atol), np.float64)
+    rt = np.asarray(getattr(rtol, "_data", rtol), np.float64)
+    smax = np.max(s, axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    thr = np.maximum(at[..., None] if at.ndim else at, (rt[..., None] if rt.ndim else rt) * smax)
+    return Tensor._make(np.asarray(np.sum(s > thr, axis=-1), np.int64))
+
+
+def cond(A, p=None) -> Tensor:
+    """The condition number in the norm ``p``: for None/2/-2 the ratio of the extreme singular
+    values; for 'fro', 'nuc', inf, -inf, 1, -1 the norm of A times the norm of its inverse."""
+    x = as_tensor_arg(A)
+    _matrix(x, "linalg.cond")
+    if p in (None, 2, -2):
+        s = svdvals(x)
+        hi, lo = s[..., :1], s[..., -1:]
+        return squeeze(div(hi, lo) if p != -2 else div(lo, hi), -1)
+    if p not in ("fro", "nuc", np.inf, -np.inf, 1, -1):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {x.shape[-2]} by {x.shape[-1]} matrices")
+    try:
+        return mul(matrix_norm(x, p), matrix_norm(inv(x), p))
+    except RuntimeError:  # a singular matrix has condition number inf
+        a = x._data
+        n = a.shape[-1]
+        out = np.full(a.shape[:-2], np.inf, a.dtype)
+        flat = out.reshape(-1)
+        for i, m in enumerate(a.reshape(-1, n, n)):
+            try:
+                flat[i] = np.linalg.norm(m, p) * np.linalg.norm(np.linalg.inv(m), p)
+            except np.linalg.LinAlgError:
+                pass
+        return Tensor._make(out)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
+    """The diagonal (``offset`` above it, or below when negative) of the last two dimensions,
+    as a view."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def linalg_matmul(input, other) -> Tensor:
+    """``torch.linalg.matmul``: the same as ``torch.matmul``."""
+    return matmul(input, other)
