@@ -252,3 +252,16 @@ def test_tangents_are_kept_per_thread_tape():
         for th in threads:
             th.join()
     assert results == {k: 6.0 * (k + 1) for k in range(4)}
+
+
+def test_a_long_loop_in_one_level_keeps_only_live_tangents():
+    x = tapegrad.tensor([1.0, 2.0], dtype=tapegrad.float64)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(x, tapegrad.ones(2, dtype=tapegrad.float64))
+        for _ in range(3000):
+            y = (d * 2).sin()
+        assert fwAD.unpack_dual(y).tangent is not None
+        st = fwAD._LEVEL.state()
+        assert len(st[1]) < 3000
+        np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(),
+                                   2 * np.cos(2 * x.numpy()))

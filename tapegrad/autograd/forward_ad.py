@@ -62,7 +62,7 @@ class _Level:
         self.index = index
         # Per thread's tape (slots are per tape): [tape, slot -> tangent of the tensor at that
         # slot, slots recorded only for forward mode, busy: computing a tangent, whose own ops
-        # are not watched].
+        # are not watched, size at which entries of freed records are next dropped].
         self.per_tape: dict[int, list] = {}
         self.leaves: list = []                  # weakrefs to the leaves make_dual marked
         self.alive = [True]                     # [False] once the level is closed
@@ -71,7 +71,7 @@ class _Level:
         tape = TLS.s.tape if tape is None else tape
         st = self.per_tape.get(id(tape))
         if st is None:
-            st = self.per_tape[id(tape)] = [tape, {}, set(), False]
+            st = self.per_tape[id(tape)] = [tape, {}, set(), False, 1024]
         return st
 
     @property
@@ -268,6 +268,19 @@ def _watch(rec, inputs=None, out=None, *rest) -> None:
         st[3] = False
     if out is not None:
         tangents[rec.out] = out
+        if len(tangents) > st[4]:
+            _prune(st)
+
+
+def _prune(st: list) -> None:
+    """Drop the entries of records the tape has freed: no tensor can be bound to them any
+    more, so a long loop inside one level holds only its live tangents."""
+    tape, tangents, fw_only = st[0], st[1], st[2]
+    live = tape.records
+    for k in [k for k in tangents if k not in live]:
+        del tangents[k]
+    fw_only.intersection_update(live.keys())
+    st[4] = 2 * len(tangents) + 1024
 
 
 def _saved(rec, tape, lvl, bind: bool) -> tuple:
