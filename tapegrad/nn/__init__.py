@@ -1,18 +1,20 @@
 """``tapegrad.nn``: layers, losses and the Module base class."""
 from . import functional, init, utils
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,
-                         Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, SiLU, Softmin,
-                         Softplus, Softshrink, Softsign, Tanhshrink, Threshold)
+                         Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6,
+                         RReLU, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softshrink, Softsign,
+                         Tanh, Tanhshrink, Threshold)
 from .attention import MultiheadAttention
-from .container import (Dropout1d, Dropout2d, ModuleDict, ParameterDict, ParameterList,
-                        Unflatten)
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from .loss import (CosineEmbeddingLoss, CosineSimilarity, GaussianNLLLoss, HingeEmbeddingLoss,
-                   HuberLoss, KLDivLoss, MarginRankingLoss, PairwiseDistance, PoissonNLLLoss,
-                   SoftMarginLoss, TripletMarginLoss)
-from .modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Flatten, Identity,
-                      L1Loss, LeakyReLU, Linear, LogSoftmax, Module, ModuleList, MSELoss,
-                      NLLLoss, Parameter, ReLU, Sequential, Sigmoid, SmoothL1Loss, Softmax, Tanh)
+from .dropout import Dropout, Dropout1d, Dropout2d
+from .flatten import Flatten, Unflatten
+from .linear import Identity, Linear
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CosineSimilarity,
+                   CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss,
+                   L1Loss, MarginRankingLoss, MSELoss, NLLLoss, PairwiseDistance, PoissonNLLLoss,
+                   SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
+from .modules import Module, Parameter
 from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d,
                             InstanceNorm2d, LayerNorm)
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,

@@ -1,10 +1,64 @@
 """Activation modules over ``nn.functional``'s activations, with PyTorch's printed form."""
 from __future__ import annotations
 
+from . import functional as Fn
 from . import functional_act as FA
 from . import init
 from ._common import empty_param
 from .modules import Module
+
+
+class ReLU(Module):
+    """Applies ``relu`` elementwise."""
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, input):
+        return Fn.relu(input)
+
+
+class LeakyReLU(Module):
+    """Applies ``leaky_relu`` with ``negative_slope`` elementwise."""
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input):
+        return Fn.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """Applies the logistic sigmoid elementwise."""
+    def forward(self, input):
+        return Fn.sigmoid(input)
+
+
+class Tanh(Module):
+    """Applies ``tanh`` elementwise."""
+    def forward(self, input):
+        return Fn.tanh(input)
+
+
+class Softmax(Module):
+    """Applies ``softmax`` along ``dim``."""
+    def __init__(self, dim=None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return Fn.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """Applies ``log_softmax`` along ``dim``."""
+    def forward(self, input):
+        return Fn.log_softmax(input, self.dim)
 
 
 def _simple(name: str, fn, doc: str):

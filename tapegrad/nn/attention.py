@@ -11,7 +11,8 @@ from ..tensor import Tensor
 from . import functional as Fn
 from . import init
 from ._common import empty_param
-from .modules import Linear, Module
+from .linear import Linear
+from .modules import Module
 
 
 class NonDynamicallyQuantizableLinear(Linear):

@@ -1,10 +1,70 @@
-"""Containers and shape layers beyond ``modules.py``: ModuleDict, ParameterList,
-ParameterDict, Unflatten, Dropout1d, Dropout2d."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from ..tensor import Tensor
-from . import functional_layers as FL
 from .modules import Module, Parameter
+
+
+class Sequential(Module):
+    """Runs its modules in order, each on the previous one's output. Built from modules as
+    arguments or from an ``OrderedDict`` of named modules."""
+    def __init__(self, *args) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def forward(self, input):
+        for m in self._modules.values():
+            input = m(input)
+        return input
+
+    def __getitem__(self, idx):
+        mods = list(self._modules.items())
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(mods[idx]))
+        n = len(mods)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return mods[idx][1]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> "Sequential":
+        """Adds ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered with the parent."""
+    def __init__(self, modules=None) -> None:
+        super().__init__()
+        for m in modules or ():
+            self.append(m)
+
+    def append(self, module: Module) -> "ModuleList":
+        """Adds ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, idx):
+        return list(self._modules.values())[idx]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
 
 
 class ModuleDict(Module):
@@ -201,51 +261,3 @@ def _as_param(value):
         return Parameter(value, requires_grad=value.requires_grad or
                          value.dtype.is_floating_point)
     return value
-
-
-class Unflatten(Module):
-    """Expand dim ``dim`` into the shape ``unflattened_size``."""
-
-    def __init__(self, dim, unflattened_size) -> None:
-        super().__init__()
-        if isinstance(dim, str):
-            raise NotImplementedError("Unflatten: named dimensions are not supported")
-        if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError("unflattened_size must be tuple of ints, but found type "
-                            f"{type(unflattened_size).__name__}")
-        self.dim = dim
-        self.unflattened_size = unflattened_size
-
-    def forward(self, input):
-        d = self.dim % input.ndim
-        shape = tuple(input.shape[:d]) + tuple(self.unflattened_size) + tuple(
-            input.shape[d + 1:])
-        return input.reshape(shape)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
-
-
-class _DropoutNd(Module):
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class Dropout1d(_DropoutNd):
-    """Zero whole channels of (N, C, L) or (C, L) in training, scaling the rest by 1/(1-p)."""
-
-    def forward(self, input):
-        return FL.dropout1d(input, self.p, self.training)
-
-
-class Dropout2d(_DropoutNd):
-    """Zero whole channels of (N, C, H, W) in training, scaling the rest by 1/(1-p)."""
-
-    def forward(self, input):
-        return FL.dropout2d(input, self.p, self.training)

@@ -1,7 +1,8 @@
-"""Loss modules beyond ``modules.py``: KLDivLoss, HuberLoss, CosineEmbeddingLoss,
-MarginRankingLoss, PoissonNLLLoss, GaussianNLLLoss, and a few neighbours."""
+"""Loss modules: MSE, L1, SmoothL1, CrossEntropy, NLL, BCE, BCEWithLogits, KLDiv, Huber,
+CosineEmbedding, MarginRanking, PoissonNLL, GaussianNLL, and a few neighbours."""
 from __future__ import annotations
 
+from . import functional as Fn
 from . import functional_loss as FLo
 from ._common import legacy_reduction
 from .modules import Module
@@ -140,3 +141,75 @@ class PairwiseDistance(Module):
 
     def forward(self, x1, x2):
         return FLo.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class _ReductionLoss(Module):
+    """The losses that take only ``reduction`` (first, positionally)."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = reduction
+
+
+class MSELoss(_ReductionLoss):
+    """Module form of ``functional.mse_loss``."""
+    def forward(self, input, target):
+        return Fn.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_ReductionLoss):
+    """Module form of ``functional.l1_loss``."""
+    def forward(self, input, target):
+        return Fn.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_ReductionLoss):
+    """Module form of ``functional.smooth_l1_loss``."""
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return Fn.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class CrossEntropyLoss(_ReductionLoss):
+    """Module form of ``functional.cross_entropy``: expects logits of shape (N, C) or (C,) and
+    class indices (or probabilities)."""
+    def __init__(self, weight=None, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        self.weight, self.label_smoothing = weight, label_smoothing
+
+    def forward(self, input, target):
+        return Fn.cross_entropy(input, target, self.weight, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(_ReductionLoss):
+    """Module form of ``functional.nll_loss``: expects log-probabilities."""
+    def __init__(self, weight=None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input, target):
+        return Fn.nll_loss(input, target, self.weight, self.reduction)
+
+
+class BCELoss(_ReductionLoss):
+    """Module form of ``functional.binary_cross_entropy``: expects probabilities."""
+    def __init__(self, weight=None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input, target):
+        return Fn.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_ReductionLoss):
+    """Module form of ``functional.binary_cross_entropy_with_logits``: expects logits."""
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def forward(self, input, target):
+        return Fn.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
+                                                   self.pos_weight)
