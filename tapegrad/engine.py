@@ -67,8 +67,6 @@ def _modified_message(rec: Record, k: int, now: int, then: int, records: dict) -
     """PyTorch's wording: a saved output names the op that saved it; a saved input names the
     op that last wrote to it (the tensor's current grad_fn); a leaf names nothing."""
     arr = rec.saved[k]
-    kind = _TYPE.get(arr.dtype.name, arr.dtype.name)
-    what = f"[tapegrad.{kind} [{', '.join(map(str, arr.shape))}]]"
     if k == 3:
         where = f", which is output 0 of {_short(rec.name)},"
     else:
@@ -79,6 +77,13 @@ def _modified_message(rec: Record, k: int, now: int, then: int, records: dict) -
         producer = records.get(slot) if slot is not None else None
         where = "" if producer is None or producer.op is LEAF else \
             f", which is output 0 of {_short(producer.name)},"
+    return modified_message(arr, now, then, where)
+
+
+def modified_message(arr: np.ndarray, now: int, then: int, where: str = "") -> str:
+    """PyTorch's error for a saved value (``arr``) written in place after it was saved."""
+    kind = _TYPE.get(arr.dtype.name, arr.dtype.name)
+    what = f"[tapegrad.{kind} [{', '.join(map(str, arr.shape))}]]"
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {what}{where} is at version {now}; expected version {then} "
             "instead. Hint: enable anomaly detection to find the operation that failed to "
@@ -275,6 +280,9 @@ def finish(bw: Backward, retain_graph: bool, accumulate: bool) -> None:
         for rec in bw.order:
             if rec.op.name == "function":
                 rec.params[1]._free()
+            release = getattr(rec.op, "release", None)  # an op holding more than ``saved``
+            if release is not None:
+                release(rec)
             saved = rec.saved
             if saved is not FREED:
                 for v in saved:

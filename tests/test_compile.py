@@ -184,3 +184,43 @@ def test_second_order_gradients_through_a_compiled_call_fall_back_to_eager():
     (g,) = torch.autograd.grad(cf(x), x, create_graph=True)
     (h,) = torch.autograd.grad(g.sum(), x)
     assert g.tolist() == [3.0, 12.0] and h.tolist() == [6.0, 12.0]
+
+
+def test_a_second_backward_and_an_input_written_in_place_raise_as_eager():
+    cf = torch.compile(lambda x, w: (torch.tanh(x * w) * 2.0).sum())
+    x = torch.randn(3)
+    w = torch.randn(3, requires_grad=True)
+    cf(x, w)
+    out = cf(x, w)
+    out.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward()
+    out = cf(x, w)
+    with torch.no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+    out = cf(x, w)
+    w.grad = None
+    out.backward(retain_graph=True)
+    out.backward()
+    once = 2 * (1 - np.tanh(x.numpy() * w.detach().numpy()) ** 2) * x.numpy()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * once, rtol=1e-5)
+
+
+def test_several_outputs_and_python_values_in_the_result():
+    def f(x, w):
+        h = torch.tanh(x @ w)
+        return {"loss": (h * h).sum(), "h": h, "n": x.shape[0]}
+    cf = torch.compile(f)
+    x, w = torch.randn(4, 3), torch.randn(3, 2, requires_grad=True)
+    for _ in range(2):
+        r = cf(x, w)
+        assert r["n"] == 4 and tuple(r["h"].shape) == (4, 2)
+        w.grad = None
+        (r["loss"] + r["h"].sum()).backward()
+        g = w.grad.numpy().copy()
+    w.grad = None
+    e = f(x, w)
+    (e["loss"] + e["h"].sum()).backward()
+    np.testing.assert_allclose(g, w.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -17,6 +17,9 @@ import numpy as np
 
 from ..autograd import grad as autograd_grad
 from ..autograd.function import Function
+from ..engine import SECOND_BACKWARD, modified_message
+from ..forward import emit
+from ..ops import Op
 from ..grad_mode import enable_grad
 from ..jit import debug
 from ..tape import TLS
@@ -29,12 +32,58 @@ _SCALARS = (int, float, bool, str, type(None))
 STATS = {"traces": 0, "replays": 0, "eager_calls": 0, "graph_breaks": 0}
 
 
+class _State:
+    """What one replayed call's backward needs, held by its record."""
+
+    __slots__ = ("replay", "vals", "saved", "ins", "versions", "fn", "call", "tensors")
+
+    def __init__(self, replay, vals, saved, ins, versions, fn, call, tensors) -> None:
+        self.replay, self.vals, self.saved, self.ins = replay, vals, saved, ins
+        self.versions, self.fn, self.call, self.tensors = versions, fn, call, tensors
+
+    def check(self) -> None:
+        """An input written in place since the call: PyTorch's error, not a wrong gradient."""
+        if self.saved is None:
+            raise RuntimeError(SECOND_BACKWARD)
+        for (vc, then), arr in zip(self.versions, self.ins):
+            if vc[0] != then:
+                raise RuntimeError(modified_message(arr, vc[0], then))
+
+    def grads(self, per_leaf: list) -> list:
+        self.check()
+        return self.replay.backward(self.saved, self.vals, self.ins, per_leaf)
+
+
+def _compiled_vjp(xp, g, rec, *unused):
+    state = rec.params[0]
+    leaves = [g if is_t else None for _, is_t in state.replay.program.outputs]
+    if isinstance(g, Tensor):  # create_graph
+        state.check()
+        return eager_grads(state.fn, state.call, state.tensors, state.replay.program, [g])
+    return tuple(state.grads(leaves))
+
+
+class _CompiledOp(Op):
+    """The op of a replayed call with one tensor output: one record, no ``saved`` (its state
+    holds the program's values); ``release`` drops them when backward frees the graph."""
+
+    @staticmethod
+    def release(rec) -> None:
+        state = rec.params[0]
+        state.saved = state.vals = None
+
+
+COMPILED = _CompiledOp("compiled", "CompiledFunctionBackward", -1, vjp=_compiled_vjp,
+                       params=("state",), uses=())
+
+
 class CompiledFunction(Function):
     """The one record a replayed call puts on the caller's tape (``CompiledFunctionBackward``,
     as PyTorch names it): its backward runs the program's backward."""
 
     @staticmethod
     def forward(ctx, entry, replay, ins, call, *tensors):
+        ctx.versions = [(t._vc, t._vc[0]) for t in entry.inputs_of(call)]
         vals, saved = replay.forward(ins, True)
         arrays = resolve_outputs(replay.program, vals, ins)
         outs = []
@@ -52,12 +101,15 @@ class CompiledFunction(Function):
     @staticmethod
     def backward(ctx, *grads):
         replay = ctx.replay
+        state = _State(replay, ctx.vals, ctx.saved, ctx.ins, ctx.versions,
+                       ctx.entry.compiled.fn, ctx.call, ctx.tensors)
         if TLS.s.grad_enabled:  # create_graph: differentiate the eager function instead
-            return (None,) * 4 + eager_grads(ctx.entry.compiled.fn, ctx.call, ctx.tensors,
-                                             replay.program, grads)
+            state.check()
+            return (None,) * 4 + eager_grads(state.fn, ctx.call, ctx.tensors, replay.program,
+                                             grads)
         it = iter(grads)
         per_leaf = [None if not is_t else _array(next(it)) for _, is_t in replay.program.outputs]
-        result = replay.backward(ctx.saved, ctx.vals, ctx.ins, per_leaf)
+        result = state.grads(per_leaf)
         return (None,) * 4 + tuple(
             None if g is None else Tensor._make(np.asarray(g)) for g in result)
 
@@ -78,6 +130,21 @@ class Entry:
         self.externals = [] if program is None else [
             (t, t._data.dtype, t._data.shape, t._rg) for kind, t in program.inputs
             if kind == "ext"]
+        # The one tensor output, when there is just one (its call makes one record).
+        tensor_leaves = [k for k, (_, is_t) in enumerate(program.outputs)] \
+            if program is not None else []
+        tensor_leaves = [k for k in tensor_leaves if program.outputs[k][1]]
+        self.single = tensor_leaves[0] if len(tensor_leaves) == 1 else None
+
+    def carries_single(self, replay) -> bool:
+        kind, x = self.program.outputs[self.single][0]
+        return kind == trace.NODE and replay.carries[x]
+
+    def inputs_of(self, call: tuple) -> list:
+        """The program's input tensors for a call's arguments."""
+        leaves: list = []
+        flatten(call, leaves)
+        return [leaves[x] if kind == "arg" else x for kind, x in self.program.inputs]
 
     def fits(self) -> bool:
         """Whether the tensors it reads from outside still look as they did at the trace."""
@@ -97,7 +164,17 @@ class Entry:
         if replay is None:
             replay = self.replays[grad_inputs] = Replay(program, grad_inputs)
         STATS["replays"] += 1
-        if grad_inputs:
+        if grad_inputs and self.single is not None and self.carries_single(replay):
+            versions = [(t._vc, t._vc[0]) for t in tensors]
+            vals, saved = replay.forward(ins, True)
+            kind, x = program.outputs[self.single][0]
+            grad_tensors = tuple(tensors[k] for k in grad_inputs)
+            state = _State(replay, vals, saved, ins, versions, self.compiled.fn, call,
+                           grad_tensors)
+            out = emit(COMPILED, "CompiledFunctionBackward", vals[x], grad_tensors,
+                       tuple(t._data for t in grad_tensors), (state,))
+            result = [out if is_t else v for ((_, v), is_t) in program.outputs]
+        elif grad_inputs:
             outs = CompiledFunction.apply(self, replay, ins, call,
                                           *[tensors[k] for k in grad_inputs])
             it = iter(outs)

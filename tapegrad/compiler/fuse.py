@@ -185,25 +185,33 @@ class FusedRun:
                                 + ["        " + line for line in lines]) + "\n"
         self.kernel = None
         self.backward_kernels: dict = {}
+        self.fixed = self.live = None
+
+    def _arg(self, v):
+        """A kernel argument: a flat array of the run's shape (broadcast where an input is
+        smaller), or a scalar in the run's dtype."""
+        shape, dtype = self.shape, self.dtype
+        if type(v) is np.ndarray:
+            if v.shape != shape:
+                v = np.broadcast_to(v, shape)
+            if v.dtype != dtype and v.dtype != np.bool_:
+                v = v.astype(dtype)
+            flags = v.flags
+            return v.reshape(-1) if flags.c_contiguous and flags.writeable else \
+                np.array(v, order="C").reshape(-1)
+        return v if type(v) is bool else dtype.type(v)
 
     def args(self, vals: list, ins: list) -> list:
-        """The kernel arguments from outside the run: flat arrays of the run's shape (broadcast
-        where an input is smaller), scalars in the run's dtype."""
-        shape, dtype = self.shape, self.dtype
-        out = []
-        for kind, x in self.inputs:
-            v = vals[x] if kind == NODE else ins[x] if kind == IN else x
-            if type(v) is np.ndarray:
-                if v.shape != shape:
-                    v = np.broadcast_to(v, shape)
-                if v.dtype != dtype and v.dtype != np.bool_:
-                    v = v.astype(dtype)
-                flags = v.flags
-                v = v.reshape(-1) if flags.c_contiguous and flags.writeable else \
-                    np.array(v, order="C").reshape(-1)
-            elif type(v) is not bool:
-                v = dtype.type(v)
-            out.append(v)
+        """The kernel arguments from outside the run; constants are converted once."""
+        if self.fixed is None:
+            self.fixed = [None if kind in (IN, NODE) else self._arg(x)
+                          for kind, x in self.inputs]
+            self.live = [(k, kind, x) for k, (kind, x) in enumerate(self.inputs)
+                         if kind in (IN, NODE)]
+        out = list(self.fixed)
+        arg = self._arg
+        for k, kind, x in self.live:
+            out[k] = arg(vals[x] if kind == NODE else ins[x])
         return out
 
     def run(self, vals: list, ins: list) -> list:

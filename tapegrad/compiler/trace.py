@@ -82,19 +82,22 @@ def flatten(obj, leaves: list):
 
 
 def unflatten(tree, leaves):
-    it = iter(leaves)
+    """``flatten``'s inverse: the structure ``tree`` filled with ``leaves`` in order."""
+    return _build_tree(tree, iter(leaves))
 
-    def build(t):
-        if t is None:
-            return next(it)
-        kind, items = t
-        if kind is dict:
-            return {k: build(v) for k, v in items}
-        values = [build(x) for x in items]
-        if kind in (tuple, list):
-            return kind(values)
-        return kind(*values)
-    return build(tree)
+
+def _build_tree(tree, it):
+    # A module-level function, not a closure: a recursive closure is a reference cycle, which
+    # would keep the leaves (and the records their tensors hold) alive until the collector ran.
+    if tree is None:
+        return next(it)
+    kind, items = tree
+    if kind is dict:
+        return {k: _build_tree(v, it) for k, v in items}
+    values = [_build_tree(x, it) for x in items]
+    if kind in (tuple, list):
+        return kind(values)
+    return kind(*values)
 
 
 class _Capture:
