@@ -166,6 +166,15 @@ def test_dual_api_as_pytorch():
         fwAD.make_dual(x, tapegrad.ones(2))
     fwAD.enter_dual_level()
     fwAD.exit_dual_level()
+    with pytest.raises(RuntimeError, match="Dual level must be a positive number"):
+        fwAD.exit_dual_level()
+    assert fwAD.unpack_dual(3.0) == (3.0, None)
+    with fwAD.dual_level():
+        with pytest.raises(RuntimeError, match="Invalid level given to _make_dual"):
+            fwAD.make_dual(x, tapegrad.ones(2), level=5)
+        d = fwAD.make_dual(x, tapegrad.ones(2))
+        assert fwAD.unpack_dual(d, level=5).tangent is None
+        assert fwAD.unpack_dual(d, level=0).tangent is not None
 
 
 def test_op_without_a_tangent_rule_raises_naming_it():

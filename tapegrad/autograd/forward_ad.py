@@ -100,6 +100,8 @@ def exit_dual_level(*, level: int | None = None) -> None:
     """Close the level: every dual tensor of it loses its tangent."""
     global _LEVEL
     lvl = _LEVEL
+    if lvl is None and level is None:
+        raise RuntimeError("Dual level must be a positive number.")
     if lvl is None or level is not None and level != lvl.index:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was "
                            "created. This is not supported.")
@@ -126,11 +128,14 @@ class dual_level:
         exit_dual_level()
 
 
-def _level(level) -> _Level | None:
+def _level(level, make: bool = False) -> _Level | None:
+    """The open level, if ``level`` names it (or is None). A level that is not open: an error
+    for make_dual (PyTorch's), nothing for unpack_dual (no tangent there)."""
     lvl = _LEVEL
     if lvl is not None and level is not None and level != lvl.index:
-        raise RuntimeError(f"Invalid level {level}: the current forward AD level is "
-                           f"{lvl.index}")
+        if make:
+            raise RuntimeError("Invalid level given to _make_dual")
+        return None
     return lvl
 
 
@@ -143,7 +148,7 @@ def _tangent_of(t: Tensor, lvl: _Level):
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A tensor equal to ``tensor`` whose forward gradient is ``tangent`` (same size), at the
     current level. Gradients of reverse mode flow through it into ``tensor``."""
-    lvl = _level(level)
+    lvl = _level(level, make=True)
     if lvl is None:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
                            "make sure to enter_dual_level() first.")
