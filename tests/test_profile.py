@@ -225,7 +225,7 @@ def test_a_verdict_only_beyond_the_spread():
     assert faster.break_even_calls == pytest.approx(0.6 / 1.0e-3)  # compile and load paid
     slower = graph_report([1.0e-3] * 3, [2.0e-3] * 3)
     assert slower.verdict == "interp"
-    from tapegrad.profile.profiler import spread
+    from tapegrad.profile.report import spread
     assert spread([1, 2, 3]) == (1, 3)  # min-max under four samples
     assert spread([1, 2, 3, 4, 5]) == (2, 4)  # the interquartile range from four on
 
@@ -330,7 +330,7 @@ def test_a_notebook_cell_is_named_as_jupyter_names_it(monkeypatch):
     """Rows in a notebook say 'In [7], line 3', not IPython's temporary file name."""
     import types
 
-    from tapegrad.profile import profiler
+    from tapegrad.profile import source
     fake = types.ModuleType("IPython")
 
     class Shell:
@@ -339,5 +339,5 @@ def test_a_notebook_cell_is_named_as_jupyter_names_it(monkeypatch):
 
     fake.get_ipython = lambda: Shell()
     monkeypatch.setitem(sys.modules, "IPython", fake)
-    assert profiler._notebook_cell("/tmp/ipykernel_1/4134659517.py") == 7
-    assert profiler._notebook_cell("train.py") is None
+    assert source._notebook_cell("/tmp/ipykernel_1/4134659517.py") == 7
+    assert source._notebook_cell("train.py") is None

@@ -6,6 +6,7 @@
     Report.key_averages()                             # per backward op, like torch.profiler
     Report.to_trace("out.json")                       # Chrome trace: ui.perfetto.dev
 """
-from .profiler import GraphReport, OpStat, OpTable, Profiler, Report, compare
+from .profiler import Profiler, compare
+from .report import GraphReport, OpStat, OpTable, Report
 
 __all__ = ["compare", "Profiler", "Report", "GraphReport", "OpTable", "OpStat"]
