@@ -230,6 +230,17 @@ def test_functional_call_and_grad_over_parameters():
         functional_call(m, {"0.weight": params["0.weight"]}, (x,), strict=True)
 
 
+def test_functional_call_ties_shared_parameters():
+    a, b = nn.Linear(3, 3), nn.Linear(3, 3)
+    b.weight = a.weight
+    m = nn.Sequential(a, b)
+    x = tapegrad.ones(2, 3)
+    eye, z = tapegrad.eye(3), tapegrad.zeros(3)
+    _close(functional_call(m, {"0.weight": eye, "0.bias": z}, (x,)), b.bias + x)
+    untied = functional_call(m, {"0.weight": eye, "0.bias": z}, (x,), tie_weights=False)
+    _close(untied, b(x))
+
+
 def test_stack_module_state_ensembles_by_vmap():
     tapegrad.manual_seed(1)
     nets = [nn.Linear(3, 2) for _ in range(3)]

@@ -35,10 +35,9 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
             raise RuntimeError("Error(s) in reparametrizing for {}:\n\t{}".format(
                 type(module).__name__, ".\n\t".join(parts) + "."))
     if tie_weights:  # a tensor given for one name of a shared parameter replaces every name
-        shared = {}
-        for n, p in module.named_parameters(remove_duplicate=False) \
-                if _takes_dup(module) else module.named_parameters():
-            shared.setdefault(id(p), []).append(n)
+        shared: dict[int, list] = {}
+        for name, t in _all_names(module):
+            shared.setdefault(id(t), []).append(name)
         for names in shared.values():
             given = [n for n in names if n in merged]
             if given:
@@ -73,12 +72,19 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
 _MISSING = object()
 
 
-def _takes_dup(module) -> bool:
-    import inspect
-    try:
-        return "remove_duplicate" in inspect.signature(module.named_parameters).parameters
-    except (TypeError, ValueError):
-        return False
+def _all_names(module, prefix: str = "", path: tuple = ()):
+    """Every ``(qualified name, tensor)`` of the parameters and buffers, a shared one under
+    each of its names (``named_parameters`` gives each once)."""
+    if id(module) in path:
+        return
+    path = path + (id(module),)
+    for store in (module._parameters, module._buffers):
+        for name, t in store.items():
+            if t is not None:
+                yield prefix + name, t
+    for name, m in module._modules.items():
+        if m is not None:
+            yield from _all_names(m, prefix + name + ".", path)
 
 
 def _owner(module, name: str):
