@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from ._common import apply, check
 from .optimizer import Optimizer
 
@@ -23,17 +22,13 @@ class Adadelta(Optimizer):
                                       maximize=maximize, capturable=capturable, foreach=foreach,
                                       differentiable=differentiable))
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            rho, eps = group["rho"], group["eps"]
-            for p, grad, state, _ in self._steps(group, ("square_avg", "acc_delta")):
-                v, u = state["square_avg"]._data, state["acc_delta"]._data
-                v *= rho
-                v += (1 - rho) * grad * grad
-                delta = np.sqrt(u + eps) / np.sqrt(v + eps) * grad
-                u *= rho
-                u += (1 - rho) * delta * delta
-                apply(p, -group["lr"] * delta)
-        return loss
+    def _update(self, group: dict) -> None:
+        rho, eps = group["rho"], group["eps"]
+        for p, grad, state, _ in self._steps(group, ("square_avg", "acc_delta")):
+            v, u = state["square_avg"]._data, state["acc_delta"]._data
+            v *= rho
+            v += (1 - rho) * grad * grad
+            delta = np.sqrt(u + eps) / np.sqrt(v + eps) * grad
+            u *= rho
+            u += (1 - rho) * delta * delta
+            apply(p, -group["lr"] * delta)

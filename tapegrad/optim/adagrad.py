@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._common import apply, check, scalar
 from .optimizer import Optimizer
@@ -34,16 +33,12 @@ class Adagrad(Optimizer):
                 self.state[p] = {"step": scalar(0.0), "sum": Tensor._make(
                     np.full_like(p._data, group["initial_accumulator_value"]))}
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p, grad in self._gradients(group):
-                state = self.state[p]
-                state["step"]._data += 1
-                step = float(state["step"]._data)
-                clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-                s = state["sum"]._data
-                s += grad * grad
-                apply(p, -clr * grad / (np.sqrt(s) + group["eps"]))
-        return loss
+    def _update(self, group: dict) -> None:
+        for p, grad in self._gradients(group):
+            state = self.state[p]
+            state["step"]._data += 1
+            step = float(state["step"]._data)
+            clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+            s = state["sum"]._data
+            s += grad * grad
+            apply(p, -clr * grad / (np.sqrt(s) + group["eps"]))

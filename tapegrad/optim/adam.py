@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from .optimizer import Optimizer
 
 
@@ -42,35 +41,31 @@ class Adam(Optimizer):
                                       maximize=maximize, capturable=capturable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay, **_COMPAT))
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            zeros = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
-            for p, grad, state, step in self._steps(group, zeros,
-                                                    decoupled=group["decoupled_weight_decay"]):
-                data = p._data
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                m *= beta1
-                m += (1 - beta1) * grad
-                v *= beta2
-                v += (1 - beta2) * (grad * grad)
-                bias1 = 1 - beta1 ** step
-                bias2_sqrt = math.sqrt(1 - beta2 ** step)
-                if group["amsgrad"]:
-                    vmax = state["max_exp_avg_sq"]._data
-                    np.maximum(vmax, v, out=vmax)
-                    denom = np.sqrt(vmax)
-                else:
-                    denom = np.sqrt(v)
-                denom /= bias2_sqrt
-                denom += eps
-                np.divide(m, denom, out=denom)
-                denom *= lr / bias1
-                data -= denom.astype(data.dtype, copy=False)
-                p._vc[0] += 1
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        zeros = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        for p, grad, state, step in self._steps(group, zeros,
+                                                decoupled=group["decoupled_weight_decay"]):
+            data = p._data
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            m *= beta1
+            m += (1 - beta1) * grad
+            v *= beta2
+            v += (1 - beta2) * (grad * grad)
+            bias1 = 1 - beta1 ** step
+            bias2_sqrt = math.sqrt(1 - beta2 ** step)
+            if group["amsgrad"]:
+                vmax = state["max_exp_avg_sq"]._data
+                np.maximum(vmax, v, out=vmax)
+                denom = np.sqrt(vmax)
+            else:
+                denom = np.sqrt(v)
+            denom /= bias2_sqrt
+            denom += eps
+            np.divide(m, denom, out=denom)
+            denom *= lr / bias1
+            data -= denom.astype(data.dtype, copy=False)
+            p._vc[0] += 1
 
 
 class AdamW(Adam):
@@ -99,30 +94,26 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered, maximize=maximize,
                                       capturable=capturable, **_COMPAT))
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            zeros = (("square_avg",) + (("momentum_buffer",) if group["momentum"] else ())
-                     + (("grad_avg",) if group["centered"] else ()))
-            for p, grad, state, _ in self._steps(group, zeros):
-                sq = state["square_avg"]._data
-                sq *= alpha
-                sq += (1 - alpha) * grad * grad
-                if group["centered"]:
-                    ga = state["grad_avg"]._data
-                    ga *= alpha
-                    ga += (1 - alpha) * grad
-                    avg = np.sqrt(sq - ga * ga) + eps
-                else:
-                    avg = np.sqrt(sq) + eps
-                if group["momentum"]:
-                    buf = state["momentum_buffer"]._data
-                    buf *= group["momentum"]
-                    buf += grad / avg
-                    p._data -= (lr * buf).astype(p._data.dtype, copy=False)
-                else:
-                    p._data -= (lr * grad / avg).astype(p._data.dtype, copy=False)
-                p._vc[0] += 1
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        zeros = (("square_avg",) + (("momentum_buffer",) if group["momentum"] else ())
+                 + (("grad_avg",) if group["centered"] else ()))
+        for p, grad, state, _ in self._steps(group, zeros):
+            sq = state["square_avg"]._data
+            sq *= alpha
+            sq += (1 - alpha) * grad * grad
+            if group["centered"]:
+                ga = state["grad_avg"]._data
+                ga *= alpha
+                ga += (1 - alpha) * grad
+                avg = np.sqrt(sq - ga * ga) + eps
+            else:
+                avg = np.sqrt(sq) + eps
+            if group["momentum"]:
+                buf = state["momentum_buffer"]._data
+                buf *= group["momentum"]
+                buf += grad / avg
+                p._data -= (lr * buf).astype(p._data.dtype, copy=False)
+            else:
+                p._data -= (lr * grad / avg).astype(p._data.dtype, copy=False)
+            p._vc[0] += 1

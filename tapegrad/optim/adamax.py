@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from ._common import apply, check
 from .optimizer import Optimizer
 
@@ -20,15 +19,11 @@ class Adamax(Optimizer):
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            (beta1, beta2), eps = group["betas"], group["eps"]
-            for p, grad, state, step in self._steps(group, ("exp_avg", "exp_inf")):
-                m, u = state["exp_avg"]._data, state["exp_inf"]._data
-                m += (1 - beta1) * (grad - m)
-                u *= beta2
-                np.maximum(u, np.abs(grad) + eps, out=u)
-                apply(p, -(group["lr"] / (1 - beta1 ** step)) * m / u)
-        return loss
+    def _update(self, group: dict) -> None:
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        for p, grad, state, step in self._steps(group, ("exp_avg", "exp_inf")):
+            m, u = state["exp_avg"]._data, state["exp_inf"]._data
+            m += (1 - beta1) * (grad - m)
+            u *= beta2
+            np.maximum(u, np.abs(grad) + eps, out=u)
+            apply(p, -(group["lr"] / (1 - beta1 ** step)) * m / u)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from ._common import apply, check, lerp_moments
 from .optimizer import Optimizer
 
@@ -25,19 +24,15 @@ class NAdam(Optimizer):
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable))
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            psi = group["momentum_decay"]
-            for p, grad, state, step, m, v in lerp_moments(self, group, {"mu_product": 1.0}):
-                bias2 = 1 - beta2 ** step
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
-                state["mu_product"]._data *= mu
-                mu_product = float(state["mu_product"]._data)
-                denom = np.sqrt(v / bias2) + eps
-                apply(p, (-lr * (1.0 - mu) / (1.0 - mu_product)) * grad / denom)
-                apply(p, (-lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom)
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        psi = group["momentum_decay"]
+        for p, grad, state, step, m, v in lerp_moments(self, group, {"mu_product": 1.0}):
+            bias2 = 1 - beta2 ** step
+            mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
+            mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
+            state["mu_product"]._data *= mu
+            mu_product = float(state["mu_product"]._data)
+            denom = np.sqrt(v / bias2) + eps
+            apply(p, (-lr * (1.0 - mu) / (1.0 - mu_product)) * grad / denom)
+            apply(p, (-lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._common import scalar, zeros_like
 
@@ -58,9 +59,18 @@ class Optimizer:
                 else:
                     p._grad._data[...] = 0
 
+    @no_grad()
     def step(self, closure=None):
         """Updates the parameters from their gradients; ``closure`` (re-evaluating the loss) is
         called with grad enabled and its loss returned."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            self._update(group)
+        return loss
+
+    def _update(self, group: dict) -> None:
+        """One step's update of one parameter group, recording nothing: what an optimizer
+        defines, unless it overrides ``step`` (LBFGS, or one written as in PyTorch)."""
         raise NotImplementedError
 
     @staticmethod

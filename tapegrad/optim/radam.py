@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from ._common import apply, check, lerp_moments
 from .optimizer import Optimizer
 
@@ -24,22 +23,18 @@ class RAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       differentiable=differentiable))
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            for p, _, _, step, m, v in lerp_moments(self, group):
-                bias1 = 1 - beta1 ** step
-                bias2 = 1 - beta2 ** step
-                corrected = m / bias1
-                rho_inf = 2 / (1 - beta2) - 1
-                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias2
-                if rho_t > 5.0:
-                    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
-                                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                    adaptive = math.sqrt(bias2) / (np.sqrt(v) + eps)
-                    apply(p, -(corrected * lr * adaptive * rect))
-                else:
-                    apply(p, -(corrected * lr))
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        for p, _, _, step, m, v in lerp_moments(self, group):
+            bias1 = 1 - beta1 ** step
+            bias2 = 1 - beta2 ** step
+            corrected = m / bias1
+            rho_inf = 2 / (1 - beta2) - 1
+            rho_t = rho_inf - 2 * step * (beta2 ** step) / bias2
+            if rho_t > 5.0:
+                rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                                 / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                adaptive = math.sqrt(bias2) / (np.sqrt(v) + eps)
+                apply(p, -(corrected * lr * adaptive * rect))
+            else:
+                apply(p, -(corrected * lr))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from .optimizer import Optimizer
 
 
@@ -26,24 +25,20 @@ class SGD(Optimizer):
                                       maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
-    @no_grad()
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            lr, momentum = group["lr"], group["momentum"]
-            for p, d_p in self._gradients(group):
-                if momentum:
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = _tensor(np.array(d_p, copy=True))
-                    else:
-                        buf._data *= momentum
-                        buf._data += (1 - group["dampening"]) * d_p
-                    d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
-                p._data -= (lr * d_p).astype(p._data.dtype, copy=False)
-                p._vc[0] += 1
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, momentum = group["lr"], group["momentum"]
+        for p, d_p in self._gradients(group):
+            if momentum:
+                state = self.state.setdefault(p, {})
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = _tensor(np.array(d_p, copy=True))
+                else:
+                    buf._data *= momentum
+                    buf._data += (1 - group["dampening"]) * d_p
+                d_p = d_p + momentum * buf._data if group["nesterov"] else buf._data
+            p._data -= (lr * d_p).astype(p._data.dtype, copy=False)
+            p._vc[0] += 1
 
 
 def _tensor(a):
