@@ -33,7 +33,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..grad_mode import enable_grad
-from ..ops import FORMULA_NUMPY
+from ..ops import FORMULA_NUMPY, NP
 from ..registry import FORWARD_WATCHERS
 from ..tape import TLS
 from ..tensor import Tensor, recorded
@@ -426,8 +426,17 @@ def _log_softmax_jvp(xp, t, rec, a, b, out):
     return t[0] - xp.sum(xp.exp(out) * t[0], axis=rec.params[0], keepdims=True)
 
 
+def _prod_jvp(xp, t, rec, a, b, out):
+    # Each output element reads its own inputs, so J t sums vjp(ones) * t over the reduced
+    # dims; the numpy VJP takes the products of the others exactly where the input has zeros
+    # (out / a, the tensor form's, would give nan there).
+    ones = np.ones(rec.shape, rec.dtype)
+    (per,) = rec.op.vjp(xp, ones if xp is NP else Tensor._make(ones), rec, a, b, out)
+    return xp.sum(per * t[0], axis=rec.params[0], keepdims=rec.params[1])
+
+
 _LINEAR = {
-    "sum": _sum_jvp, "mean": _mean_jvp, "matmul": _matmul_jvp,
+    "sum": _sum_jvp, "mean": _mean_jvp, "matmul": _matmul_jvp, "prod": _prod_jvp,
     "softmax": _softmax_jvp, "log_softmax": _log_softmax_jvp,
     "reshape": lambda xp, t, rec, a, b, out: xp.reshape(t[0], rec.shape),
     "permute": lambda xp, t, rec, a, b, out: xp.transpose(t[0], rec.params[0]),
@@ -445,7 +454,6 @@ def _direct(rule, rec, tans, tape, lvl, differentiable: bool):
             from ..dtypes import to_dtype
             res = res.to(to_dtype(rec.dtype))
         return res
-    from ..ops import NP
     a, b, c, out = rec.saved
     res = rule(NP, [None if t is None else t._data for t in tans], rec, a, b, out)
     return Tensor._make(np.array(res, dtype=rec.dtype, copy=True))
