@@ -115,10 +115,11 @@ def test_in_place_ops_and_views_carry_tangents():
     np.testing.assert_allclose(t.numpy(), _reverse_jv(f, [x], [v]))
 
 
-def test_prod_with_zeros_is_exact():
+def test_prod_and_cumprod_with_zeros_are_exact():
     x = tapegrad.tensor([[2.0, 0.0, 3.0], [1.0, 4.0, 0.5]], dtype=tapegrad.float64)
     v = tapegrad.tensor([[1.0, 2.0, -1.0], [0.5, 0.0, 1.0]], dtype=tapegrad.float64)
-    for fn in (lambda a: a.prod(1), lambda a: a.prod(0, keepdim=True), lambda a: a.prod()):
+    for fn in (lambda a: a.prod(1), lambda a: a.prod(0, keepdim=True), lambda a: a.prod(),
+               lambda a: a.cumprod(1), lambda a: a.cumprod(0)):
         _, t = _forward_jv(fn, [x], [v], False)
         np.testing.assert_allclose(t.numpy(), _reverse_jv(fn, [x], [v]))
 

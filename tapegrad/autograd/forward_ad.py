@@ -435,8 +435,25 @@ def _prod_jvp(xp, t, rec, a, b, out):
     return xp.sum(per * t[0], axis=rec.params[0], keepdims=rec.params[1])
 
 
+def _cumprod_jvp(xp, t, rec, a, b, out):
+    dim = rec.params[0]
+    if xp is not NP or np.all(a != 0):
+        return out * xp.cumsum(t[0] / a, dim)
+    # With zeros: term i is the running product with a_i replaced by t_i, from position i on.
+    am, tm = np.moveaxis(a, dim, -1), np.moveaxis(t[0], dim, -1)
+    res = np.zeros(am.shape, am.dtype)
+    for i in range(am.shape[-1]):
+        others = am.copy()
+        others[..., i] = tm[..., i]
+        run = np.cumprod(others, -1)
+        run[..., :i] = 0
+        res += run
+    return np.moveaxis(res, -1, dim)
+
+
 _LINEAR = {
     "sum": _sum_jvp, "mean": _mean_jvp, "matmul": _matmul_jvp, "prod": _prod_jvp,
+    "cumprod": _cumprod_jvp,
     "softmax": _softmax_jvp, "log_softmax": _log_softmax_jvp,
     "reshape": lambda xp, t, rec, a, b, out: xp.reshape(t[0], rec.shape),
     "permute": lambda xp, t, rec, a, b, out: xp.transpose(t[0], rec.params[0]),
