@@ -42,17 +42,21 @@ class Tanh(Module):
         return Fn.tanh(input)
 
 
-class Softmax(Module):
-    """Applies ``softmax`` along ``dim``."""
+class _AlongDim(Module):
+    """An activation along one dimension ``dim`` (Softmax, LogSoftmax, Softmin)."""
+
     def __init__(self, dim=None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
-        return Fn.softmax(input, self.dim)
-
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """Applies ``softmax`` along ``dim``."""
+    def forward(self, input):
+        return Fn.softmax(input, self.dim)
 
 
 class LogSoftmax(Softmax):
@@ -219,18 +223,11 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
-class Softmin(Module):
+class Softmin(_AlongDim):
     """softmax(-x) along ``dim``."""
-
-    def __init__(self, dim=None) -> None:
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input):
         return FA.softmin(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class RReLU(Module):

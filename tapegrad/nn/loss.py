@@ -38,25 +38,24 @@ class HuberLoss(_Loss):
         return FLo.huber_loss(input, target, self.reduction, self.delta)
 
 
-class CosineEmbeddingLoss(_Loss):
-    """1 - cos for target 1, max(0, cos - margin) for target -1."""
+class _MarginLoss(_Loss):
+    """A loss of two inputs and a target with a ``margin`` (CosineEmbedding, MarginRanking)."""
 
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
+
+
+class CosineEmbeddingLoss(_MarginLoss):
+    """1 - cos for target 1, max(0, cos - margin) for target -1."""
 
     def forward(self, input1, input2, target):
         return FLo.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
 
 
-class MarginRankingLoss(_Loss):
+class MarginRankingLoss(_MarginLoss):
     """max(0, -target * (x1 - x2) + margin)."""
-
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
-                 reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
 
     def forward(self, input1, input2, target):
         return FLo.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)

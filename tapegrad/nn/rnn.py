@@ -59,6 +59,14 @@ def _gru_step(xw, state, w_hh, b_hh, w_hr):
     return ((1 - z) * n + z * h,)
 
 
+def _reset_uniform(module: Module) -> None:
+    """PyTorch's initialisation of recurrent layers and cells: every parameter from
+    U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
+
+
 class RNNBase(Module):
     """What RNN, LSTM and GRU share: parameters per layer and direction, argument checks, the
     layer loop."""
@@ -116,9 +124,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def flatten_parameters(self) -> None:
         """Accepted for compatibility: there is no cuDNN weight buffer to compact."""
@@ -329,9 +335,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
