@@ -134,21 +134,23 @@ class Tape:
 
     def __repr__(self) -> str:
         """The live records as a listing (at most ``REPR_ROWS`` of them, the latest last)."""
+        head, records = self._shown()
+        return "\n".join([head] + [format_record(r) for r in records])
+
+    def _shown(self) -> tuple:
+        """The heading and the records a listing of the live records shows: at most
+        ``REPR_ROWS`` of them, the latest last."""
         records = list(self.records.values())
         head = f"Tape: {len(records)} live record{'s' if len(records) != 1 else ''}"
         if len(records) > REPR_ROWS:
             head += f" (the last {REPR_ROWS} shown)"
             records = records[-REPR_ROWS:]
-        return "\n".join([head] + [format_record(r) for r in records])
+        return head, records
 
     def _repr_html_(self) -> str:
         """The live records as an HTML table (Jupyter), one row per record."""
         from .registry import upper  # printing's, registered at import (a layer up)
-        records = list(self.records.values())
-        caption = f"Tape: {len(records)} live record{'s' if len(records) != 1 else ''}"
-        if len(records) > REPR_ROWS:
-            caption += f" (the last {REPR_ROWS} shown)"
-            records = records[-REPR_ROWS:]
+        caption, records = self._shown()
         return upper("html_table")(RECORD_HEADER, [record_cells(r) for r in records],
                                    caption=caption)
 
