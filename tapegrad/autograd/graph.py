@@ -15,7 +15,21 @@ from __future__ import annotations
 from ..graph import ACTIVE, STACKS, Node
 
 
-class saved_tensors_hooks:
+class _OnHookStack:
+    """A context manager that puts an entry on this thread's saved-tensor hook stack while it is
+    entered (and marks hooks as active, which the forward checks)."""
+
+    def _push(self, entry):
+        STACKS.stack.append(entry)
+        ACTIVE.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        STACKS.stack.pop()
+        ACTIVE.remove(self)
+
+
+class saved_tensors_hooks(_OnHookStack):
     """Context manager: ``pack_hook(tensor) -> anything`` when a tensor is saved for backward,
     ``unpack_hook(packed) -> tensor`` when backward needs it."""
 
@@ -27,13 +41,7 @@ class saved_tensors_hooks:
         for entry in STACKS.stack:
             if isinstance(entry, str):
                 raise RuntimeError(entry)
-        STACKS.stack.append((self.pack_hook, self.unpack_hook))
-        ACTIVE.append(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        STACKS.stack.pop()
-        ACTIVE.remove(self)
+        return self._push((self.pack_hook, self.unpack_hook))
 
 
 class save_on_cpu(saved_tensors_hooks):
@@ -51,20 +59,14 @@ class save_on_cpu(saved_tensors_hooks):
         super().__init__(pack, unpack)
 
 
-class disable_saved_tensors_hooks:
+class disable_saved_tensors_hooks(_OnHookStack):
     """Inside it, entering ``saved_tensors_hooks`` raises ``RuntimeError(error_message)``."""
 
     def __init__(self, error_message: str) -> None:
         self.error_message = error_message
 
     def __enter__(self):
-        STACKS.stack.append(self.error_message)
-        ACTIVE.append(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        STACKS.stack.pop()
-        ACTIVE.remove(self)
+        return self._push(self.error_message)
 
 
 def get_gradient_edge(tensor):
