@@ -40,14 +40,10 @@ def child_spirals(lib: str) -> None:
     exec(compile(spirals_source(lib), str(EXAMPLE), "exec"), {"__name__": "__main__"})
 
 
-def child_mlp(lib_name: str) -> None:
-    from common import median_time, settle
+def mlp_step(lib):
+    """One training step of the mlp program in ``lib``: clear the gradients, backward, a plain
+    SGD update (lr 0.01) under no_grad."""
     from run import leaves, make_inputs, mlp_program
-    if lib_name == "torch":
-        import torch as lib
-    else:
-        import tapegrad as lib
-        settle()
     inputs = make_inputs(lib, "mlp")
     params = leaves(inputs)
 
@@ -58,6 +54,18 @@ def child_mlp(lib_name: str) -> None:
         with lib.no_grad():
             for p in params:
                 p -= 0.01 * p.grad
+
+    return step
+
+
+def child_mlp(lib_name: str) -> None:
+    from common import median_time, settle
+    if lib_name == "torch":
+        import torch as lib
+    else:
+        import tapegrad as lib
+        settle()
+    step = mlp_step(lib)
 
     for _ in range(5):
         step()
@@ -126,22 +134,12 @@ def mlp_ab() -> None:
     see the same load."""
     import numpy as np
     from common import paired_medians, settle
-    from run import leaves, make_inputs, mlp_program
 
     import tapegrad as lib
     from tapegrad import ops, threads
     settle()
-    inputs = make_inputs(lib, "mlp")
-    params = leaves(inputs)
+    step = mlp_step(lib)
     policy = threads.matmul
-
-    def step():
-        for p in params:
-            p.grad = None
-        mlp_program(lib, *inputs).backward()
-        with lib.no_grad():
-            for p in params:
-                p -= 0.01 * p.grad
 
     def using(matmul):
         def f():
