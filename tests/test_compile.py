@@ -224,3 +224,23 @@ def test_several_outputs_and_python_values_in_the_result():
     e = f(x, w)
     (e["loss"] + e["h"].sum()).backward()
     np.testing.assert_allclose(g, w.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_large_runs_read_stored_transcendental_values_and_match_eager():
+    from tapegrad.compiler import fuse
+
+    def f(x, w, b):
+        y = torch.tanh(x * w + b) * torch.sigmoid(x) + torch.exp(-x * x) * 0.5
+        return (y * y + torch.sin(w) * b).sum()
+    cf = torch.compile(f)
+    rng = np.random.default_rng(0)
+    n = fuse.STORE_MIN + 3
+    xs = [torch.tensor(rng.standard_normal(n), requires_grad=True) for _ in range(3)]
+    want_out, want = _grads(f, xs)
+    for _ in range(2):
+        got_out, got = _grads(cf, xs)
+        _close(got_out, want_out, "float64")
+        for g, w in zip(got, want):
+            _close(g, w, "float64")
+    replay = next(iter(next(iter(cf._tapegrad_compiled.entries.values())).replays.values()))
+    assert any(type(s) is not int and s.loaded for s in replay.steps)

@@ -15,12 +15,13 @@ compiles nothing.
 from __future__ import annotations
 
 import ast
+import re
 
 import numpy as np
 
 from ..jit import compile as jit_compile
 from ..jit.codegen import _Rewrite, render_formula
-from ..jit.plan import KERNEL_DTYPES, MAX_RUN
+from ..jit.plan import KERNEL_DTYPES, LARGE_RUN_ELEMENTS, MAX_RUN
 from ..jit.runtime import _call, _lock
 from ..ops import NP
 from .trace import IN, NODE, PY
@@ -44,6 +45,10 @@ FUNCTIONS = {name: f"np.{name}" for name in (
     "arctan", "sinh", "cosh")}
 FUNCTIONS["abs"] = "abs"
 ARR, SCALAR = "arr", "scalar"
+# Ops whose value costs a libm call (Numba has no vectorised exp or sin here: pip's llvmlite
+# lacks SVML); and the size from which the backward reads them rather than recomputing.
+_EXPENSIVE = re.compile(r"\b(exp|log|log1p|expm1|sin|cos|tan|tanh|sinh|cosh|arctan)\(")
+STORE_MIN = 1 << 14
 
 
 class _Forward(_Rewrite):
@@ -78,8 +83,14 @@ def plan_forward(program) -> list:
     readers = _readers(program)
 
     def close():
-        for k in range(0, len(current), MAX_RUN):
-            piece = current[k:k + MAX_RUN]
+        # As the backward JIT cuts its runs (jit.plan): longer runs on large arrays, where a
+        # cut costs a pass over memory and compile time is small beside run time.
+        limit = MAX_RUN
+        if current and int(np.prod(nodes[current[0]].shape)) >= LARGE_RUN_ELEMENTS:
+            limit = 2 * MAX_RUN
+        length = _piece_length(nodes, current, limit)
+        for k in range(0, len(current), length):
+            piece = current[k:k + length]
             if len(piece) >= 2:
                 steps.append(FusedRun(program, piece, readers))
             else:
@@ -98,6 +109,26 @@ def plan_forward(program) -> list:
             steps.append(j)
     close()
     return steps
+
+
+def _piece_length(nodes: list, run: list, limit: int) -> int:
+    """How long the pieces of a run longer than ``limit`` are: a multiple of the run's period
+    when it repeats itself (a loop body), so the pieces are the same kernel, compiled once."""
+    m = len(run)
+    if m <= limit:
+        return limit
+    index = {j: i for i, j in enumerate(run)}
+    shape = []
+    for i, j in enumerate(run):
+        node = nodes[j]
+        links = tuple(i - index[x] if kind == NODE and x in index else kind
+                      for kind, x in node.operands)
+        shape.append((node.op.name, links))
+    skip = m // 8  # the first and last iterations read the loop's inputs: look between them
+    for period in range(1, limit + 1):
+        if all(shape[i] == shape[i + period] for i in range(skip, m - period - skip)):
+            return period * (limit // period)
+    return limit
 
 
 def _readers(program) -> dict:
@@ -155,6 +186,11 @@ class FusedRun:
         inside = {j: i for i, j in enumerate(nodes)}
         self.inside = inside
         self.escaping = [j for j in nodes if any(r not in inside for r in readers.get(j, ()))]
+        # Transcendental values on large arrays are written out for the backward to read:
+        # a pass over memory costs less than computing exp or sin again.
+        self.loaded = [j for j in nodes if self.n >= STORE_MIN
+                       and _EXPENSIVE.search(EXPR[program.nodes[j].op.name])]
+        self.written = self.escaping + [j for j in self.loaded if j not in self.escaping]
         self.inputs: list = []   # refs of the kernel arguments from outside the run
         arg_of: dict = {}
         self.body = []           # per node: (its forward line, the names of its operands)
@@ -178,9 +214,9 @@ class FusedRun:
             self.body.append((f"v{i} = {render(EXPR[node.op.name], names)}", names))
         self.arg_of = arg_of
         args = ["n"] + [f"x{k}" for k in range(len(self.inputs))] + \
-               [f"o{inside[j]}" for j in self.escaping]
+               [f"o{inside[j]}" for j in self.written]
         lines = [line for line, _ in self.body] + [f"o{inside[j]}[i] = v{inside[j]}"
-                                                   for j in self.escaping]
+                                                   for j in self.written]
         self.source = "\n".join(_kernel_header(self.dtype, args, "one fused forward kernel")
                                 + ["        " + line for line in lines]) + "\n"
         self.kernel = None
@@ -215,17 +251,20 @@ class FusedRun:
         return out
 
     def run(self, vals: list, ins: list) -> list:
-        """Compute the run; store the values read outside it; return its arguments (the
-        backward kernel reads the same ones)."""
+        """Compute the run; store the values read outside it; return what its backward
+        kernel reads: the same arguments, then the values written for it."""
         n, dtype = self.n, self.dtype
         args = self.args(vals, ins)
-        outs = [np.empty(n, dtype) for _ in self.escaping]
+        outs = [np.empty(n, dtype) for _ in self.written]
         if self.kernel is None:
             self.kernel = _load(self.source, args + outs, n)
         if n:
             _call(self.kernel, n, args + outs)
         for j, o in zip(self.escaping, outs):
             vals[j] = o.reshape(self.shape)
+        if self.loaded:
+            by_node = dict(zip(self.written, outs))
+            args = args + [by_node[j] for j in self.loaded]
         return args
 
     # ---- backward ---------------------------------------------------------------------
@@ -291,9 +330,12 @@ class FusedRun:
             if arrived.get(j) is None:
                 init.append(f"g{inside[j]} = _f(0.0)")
         args += [f"x{m}" for m in range(len(self.inputs))]
+        args += [f"s{m}" for m in range(len(self.loaded))]
         target_of = {ref: f"e{m}" for m, ref in enumerate(targets)}
         init += [f"e{m} = _f(0.0)" for m in range(len(targets))]
-        lines = [line for line, _ in self.body] + init
+        load = {inside[j]: m for m, j in enumerate(self.loaded)}
+        lines = [f"v{i} = s{load[i]}[i]" if i in load else line
+                 for i, (line, _) in enumerate(self.body)] + init
         for i in range(len(self.nodes) - 1, -1, -1):
             j = self.nodes[i]
             node = program.nodes[j]
