@@ -67,6 +67,8 @@ from .forward import slogdet_torch as slogdet  # noqa: E402
 from .forward import cholesky_deprecated as cholesky  # noqa: E402
 from .forward import qr_deprecated as qr  # noqa: E402
 from .forward import svd_deprecated as svd  # noqa: E402
+from .forward import (addbmm, addmm, addmv, addr, baddbmm, chain_matmul,  # noqa: E402
+                      cholesky_inverse, cholesky_solve, inner, vdot)
 _backends.preload_numba()
 
 float = float32
@@ -181,7 +183,8 @@ __all__ = [
     # matrix products and linear algebra
     "matmul", "mm", "mv", "bmm", "dot", "outer", "ger", "einsum", "tensordot", "trace", "det",
     "inverse", "diag", "diagonal", "kron", "cross", "matrix_power", "slogdet", "logdet",
-    "matrix_exp", "pinverse", "cholesky", "qr", "svd",
+    "matrix_exp", "pinverse", "cholesky", "qr", "svd", "addmm", "addmv", "addr", "baddbmm",
+    "addbmm", "inner", "vdot", "chain_matmul", "cholesky_solve", "cholesky_inverse",
     # shapes, indexing, joining
     "reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes",
     "swapdims", "t", "movedim", "moveaxis", "expand", "broadcast_to", "broadcast_tensors",

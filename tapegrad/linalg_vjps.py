@@ -332,3 +332,34 @@ def _linalg_solve_triangular_vjp(xp, g, rec, a, b, out):
     ga = xp.unbroadcast(ga * mask.astype(rec.dtype), sa) if rec.ins[0] is not None else None
     gb = xp.unbroadcast(gb, sb) if rec.ins[1] is not None else None
     return ga, gb
+
+
+# ---- cholesky_solve and cholesky_inverse: A = L L^T (U^T U when upper) -------------------
+def _gram(xp, L, upper):
+    return xp.matmul(_mT(xp, L), L) if upper else xp.matmul(L, _mT(xp, L))
+
+
+@_st("cholesky_solve", "CholeskySolveBackward0", 2, (_AB, _A_OUT), params=("upper",))
+def _cholesky_solve_vjp(xp, g, rec, a, b, out):
+    # X = A^-1 B (a is B, b is L): gB = A^-1 g; gL = -(gB X^T + X gB^T) L (L (...) if upper),
+    # on all of L, as PyTorch's formula.
+    upper = rec.params[0]
+    sb, sl = rec.in_shapes
+    ext = _ext(xp)
+    tri = _mT(xp, ext.tril(_mT(xp, b))) if upper else ext.tril(b)  # the triangle solved with
+    gB = xp.linalg_solve(_gram(xp, tri, upper), g)
+    ga = xp.unbroadcast(gB, sb) if rec.ins[0] is not None else None
+    gl = None
+    if rec.ins[1] is not None:
+        common = xp.matmul(gB, _mT(xp, out))
+        common = common + _mT(xp, common)
+        gl = -(xp.matmul(b, common) if upper else xp.matmul(common, b))
+        gl = xp.unbroadcast(gl, sl)
+    return ga, gl
+
+
+@_st("cholesky_inverse", "CholeskyInverseBackward0", 1, (_A_OUT,), params=("upper",))
+def _cholesky_inverse_vjp(xp, g, rec, a, b, out):
+    # out = (L L^T)^-1: gL = -(out (g + g^T) out) L (L (...) if upper).
+    common = xp.matmul(out, xp.matmul(g + _mT(xp, g), out))
+    return (-(xp.matmul(a, common) if rec.params[0] else xp.matmul(common, a)),)

@@ -290,8 +290,13 @@ def bind() -> None:
                      ("slogdet", F.slogdet_torch), ("logdet", F.logdet),
                      ("matrix_exp", F.matrix_exp), ("pinverse", F.pinverse),
                      ("cholesky", F.cholesky_deprecated), ("qr", F.qr_deprecated),
-                     ("svd", F.svd_deprecated)):
+                     ("svd", F.svd_deprecated), ("inner", F.inner), ("vdot", F.vdot),
+                     ("cholesky_solve", F.cholesky_solve),
+                     ("cholesky_inverse", F.cholesky_inverse)):
         setattr(T, name, fn)
+    for name in ("addmm", "addmv", "addr", "baddbmm", "addbmm"):
+        setattr(T, name, getattr(F, name))
+        setattr(T, name + "_", _inplace_method(getattr(F, name)))
 
 
 # issue 13's pointwise math (forward/special.py): the functions, and in-place forms where

@@ -411,3 +411,75 @@ def test_matmul_node_names_follow_pytorch_folding(sa, sb, grads, node):
     a = tapegrad.randn(*sa, requires_grad=grads[0])
     b = tapegrad.randn(*sb, requires_grad=grads[1])
     assert type((a @ b).grad_fn).__name__ == node
+
+
+def _tri(x):
+    return tapegrad.tril(x) + 3 * tapegrad.eye(x.shape[-1], dtype=tapegrad.float64)
+
+
+PRODUCT_GRADCHECKS = {
+    "addmm": (lambda i, a, b: tapegrad.addmm(i, a, b, beta=0.5, alpha=2), [_t(3), _t(2, 4),
+                                                                           _t(4, 3)]),
+    "addmm_beta0": (lambda i, a, b: tapegrad.addmm(i, a, b, beta=0), [_t(2, 3), _t(2, 4),
+                                                                      _t(4, 3)]),
+    "addmv": (lambda i, a, b: tapegrad.addmv(i, a, b, alpha=3), [_t(2), _t(2, 3), _t(3)]),
+    "addr": (lambda i, a, b: i.addr(a, b, beta=2), [_t(2, 3), _t(2), _t(3)]),
+    "baddbmm": (lambda i, a, b: tapegrad.baddbmm(i, a, b), [_t(2, 3), _t(2, 2, 4), _t(2, 4, 3)]),
+    "addbmm": (lambda i, a, b: tapegrad.addbmm(i, a, b), [_t(2, 3), _t(2, 2, 4), _t(2, 4, 3)]),
+    "inner": (lambda a, b: tapegrad.inner(a, b), [_t(2, 3), _t(4, 3)]),
+    "vdot": (lambda a, b: tapegrad.vdot(a, b), [_t(3), _t(3)]),
+    "cholesky_solve": (lambda b, x: tapegrad.cholesky_solve(b, _tri(x)), [_t(2, 3, 2),
+                                                                            _t(3, 3)]),
+    "cholesky_solve_upper": (lambda b, x: tapegrad.cholesky_solve(b, _tri(x).mT, upper=True),
+                             [_t(3, 2), _t(3, 3)]),
+    "cholesky_inverse": (lambda x: tapegrad.cholesky_inverse(_tri(x)), [_t(2, 3, 3)]),
+    "cholesky_inverse_upper": (lambda x: tapegrad.cholesky_inverse(_tri(x).mT, upper=True),
+                               [_t(3, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCT_GRADCHECKS))
+def test_gradcheck_products(name):
+    fn, inputs = PRODUCT_GRADCHECKS[name]
+    inputs = [x.detach().requires_grad_() for x in inputs]
+    assert gradcheck(fn, inputs)
+
+
+def test_products_values_and_nodes():
+    i, a, b = _t(2, 3), _t(2, 4), _t(4, 3)
+    out = tapegrad.addmm(i, a, b, beta=0.5, alpha=2)
+    np.testing.assert_allclose(_np(out), 0.5 * _np(i) + 2 * _np(a) @ _np(b))
+    nan = tapegrad.full((2, 3), float("nan"), dtype=tapegrad.float64)
+    assert np.all(np.isfinite(_np(tapegrad.addmm(nan, a, b, beta=0))))
+    names = [type(f.grad_fn).__name__ for f in (
+        out, tapegrad.addmv(i[:, 0], a[:, :3], b[0]), tapegrad.addr(i, a[:, 0], b[0]),
+        tapegrad.baddbmm(i, a.expand(2, 2, 4), b.expand(2, 4, 3)),
+        tapegrad.addbmm(i, a.expand(2, 2, 4), b.expand(2, 4, 3)), tapegrad.inner(a, a),
+        tapegrad.vdot(b[0], b[1]), tapegrad.cholesky_solve(i.mT, _tri(a[:, :3].mT @ a[:, :3])),
+        tapegrad.cholesky_inverse(_tri(a[:, :3].mT @ a[:, :3])))]
+    assert names == ["AddmmBackward0", "AddmvBackward0", "AddrBackward0", "BaddbmmBackward0",
+                     "AddbmmBackward0", "ViewBackward0", "VdotBackward0",
+                     "CholeskySolveBackward0", "CholeskyInverseBackward0"]
+    L = _np(_tri(a[:, :3].mT @ a[:, :3]))
+    np.testing.assert_allclose(_np(tapegrad.cholesky_inverse(tapegrad.tensor(L))),
+                               np.linalg.inv(L @ L.T))
+    np.testing.assert_allclose(_np(tapegrad.cholesky_solve(i.mT, tapegrad.tensor(L))),
+                               np.linalg.solve(L @ L.T, _np(i.mT)))
+    z = i * 1
+    z.addmm_(a, b, alpha=2)
+    np.testing.assert_allclose(_np(z), _np(i) + 2 * _np(a) @ _np(b))
+    assert type(z.grad_fn).__name__ == "AddmmBackward0"
+    ints = tapegrad.addmm(tapegrad.ones(2, 2, dtype=tapegrad.int64),
+                          tapegrad.ones(2, 2, dtype=tapegrad.int64),
+                          tapegrad.ones(2, 2, dtype=tapegrad.int64), alpha=2, beta=3)
+    assert ints.dtype == tapegrad.int64 and ints.tolist() == [[7, 7], [7, 7]]
+    with pytest.raises(RuntimeError, match="mat1 must be a matrix, got 1-D tensor"):
+        tapegrad.addmm(i, a[0], b)
+
+
+@pytest.mark.parametrize("name", ["cholesky_solve", "cholesky_inverse", "addmm",
+                                  "solve_triangular"])
+def test_gradgradcheck_more(name):
+    fn, inputs = {**PRODUCT_GRADCHECKS, **EXTRA_GRADCHECKS}[name]
+    inputs = [x.detach().requires_grad_() for x in inputs]
+    assert gradgradcheck(fn, inputs)

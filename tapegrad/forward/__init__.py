@@ -16,7 +16,7 @@ when a gradient is wanted, appends one record to this thread's tape (``record.em
     select       order statistics: topk, kthvalue, median, mode, quantile; nansum, diff, ...
     special      pointwise math beyond the basics (erf, hyperbolic, lerp, ...), activations
     decomp       cholesky, qr, eigh, svd, pinv, lstsq, matrix_exp, matrix_norm
-    matrix       solve_triangular, vecdot, multi_dot, matrix_rank, cond
+    matrix       solve_triangular, vecdot, multi_dot, matrix_rank, cond; addmm and kin
 """
 from __future__ import annotations
 
@@ -129,7 +129,9 @@ from .linalg import (cross, kron, linalg_cross, logdet, matrix_power, slogdet,
 from .decomp import (LinAlgError, cholesky, cholesky_deprecated, cholesky_ex,
                      eigh, eigvalsh, linalg_norm, lstsq, matrix_exp, matrix_norm, pinv,
                      pinverse, qr, qr_deprecated, svd, svd_deprecated, svdvals)
-from .matrix import cond, linalg_matmul, matrix_rank, multi_dot, solve_triangular, vecdot
+from .matrix import (addbmm, addmm, addmv, addr, baddbmm, chain_matmul, cholesky_inverse,
+                     cholesky_solve, cond, inner, linalg_matmul, matrix_rank, multi_dot,
+                     solve_triangular, vdot, vecdot)
 from .matrix import diagonal as linalg_diagonal
 from .record import (
                      _TYPE_NAMES,

@@ -1,5 +1,7 @@
 """The rest of torch.linalg's everyday names: solve_triangular (a recorded op), and vecdot,
-multi_dot, matrix_rank, cond, matmul and diagonal, built on the other families."""
+multi_dot, matrix_rank, cond, matmul and diagonal, built on the other families; the torch.
+products addmm, addmv, addr, baddbmm, addbmm, inner, vdot, chain_matmul; cholesky_solve and
+cholesky_inverse (recorded ops with PyTorch's formulas)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +9,8 @@ import numpy as np
 from ..ops import OPS
 from ..tensor import Tensor
 from .decomp import _matrix, matrix_norm, svdvals
-from .elementwise import div, mul
-from .linalg import _square, inv, matmul
+from .elementwise import binary, div, mul, where
+from .linalg import _matmul, _square, bmm, inv, matmul, mm, mv, outer
 from .record import _operands, _wants_grad, as_tensor_arg, emit
 from .reduce import sum
 from .shape import diagonal as _diagonal
@@ -168,3 +170,121 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
 def linalg_matmul(input, other) -> Tensor:
     """``torch.linalg.matmul``: the same as ``torch.matmul``."""
     return matmul(input, other)
+
+
+# ---- torch.addmm and the other scaled products --------------------------------------------
+def _scaled_add(name: str, input, prod: Tensor, beta, alpha) -> Tensor:
+    """beta * input + alpha * prod, the sum recorded under PyTorch's node ``name``; with
+    beta = 0 the input is not read (its nan and inf do not propagate)."""
+    p = prod if alpha == 1 else mul(prod, alpha)
+    x = as_tensor_arg(input)
+    try:
+        fits = tuple(np.broadcast_shapes(tuple(x.shape), tuple(p.shape))) == tuple(p.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        k = next((k for k in range(1, x.ndim + 1) if k > p.ndim or
+                  (x.shape[-k] != 1 and x.shape[-k] != p.shape[-k])), 1)
+        if k > p.ndim:
+            raise RuntimeError(f"The expanded size of the tensor ({-1}) isn't allowed in a "
+                               f"leading, non-existing dimension {0}")
+        raise RuntimeError(f"The expanded size of the tensor ({p.shape[-k]}) must match the "
+                           f"existing size ({x.shape[-k]}) at non-singleton dimension "
+                           f"{p.ndim - k}.  Target sizes: {list(p.shape)}.  Tensor sizes: "
+                           f"{list(x.shape)}")
+    if beta == 0:  # input's values are not read, its gradient is zero
+        return binary("add", where(Tensor._make(np.zeros(x.shape, bool)), x, 0.0), p, name)
+    return binary("add", x if beta == 1 else mul(x, beta), p, name)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices (input broadcast)."""
+    m1 = as_tensor_arg(mat1)
+    if m1.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {m1.ndim}-D tensor")
+    m2 = as_tensor_arg(mat2)
+    if m2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {m2.ndim}-D tensor")
+    return _scaled_add("AddmmBackward0", input, mm(m1, m2), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``."""
+    return _scaled_add("AddmvBackward0", input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    for k, v in (("vec1", vec1), ("vec2", vec2)):
+        if as_tensor_arg(v).ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {k}, but got "
+                               f"{as_tensor_arg(v).ndim}-D")
+    return _scaled_add("AddrBackward0", input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    return _scaled_add("BaddbmmBackward0", input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * sum over the batch of bmm(batch1, batch2)``."""
+    return _scaled_add("AddbmmBackward0", input, sum(bmm(batch1, batch2), 0), beta, alpha)
+
+
+def inner(input, other) -> Tensor:
+    """The inner product over the last dimension (a scalar times a tensor for a 0-d operand)."""
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    if x.ndim == 0 or y.ndim == 0:
+        return mul(x, y)
+    if x.shape[-1] != y.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(x.shape)} and {list(y.shape)}")
+    shape = tuple(x.shape[:-1]) + tuple(y.shape[:-1])
+    flat = matmul(reshape(x, (-1, x.shape[-1])), reshape(y, (-1, y.shape[-1])).mT)
+    return reshape(flat, shape)
+
+
+def vdot(input, other) -> Tensor:
+    """The dot product of two 1-D tensors (the first conjugated: the same for real ones)."""
+    x, y = as_tensor_arg(input), as_tensor_arg(other)
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    return _matmul(x, y, "VdotBackward0")
+
+
+def chain_matmul(*matrices) -> Tensor:
+    """``torch.chain_matmul`` (deprecated in PyTorch): ``linalg.multi_dot`` of 2-D tensors."""
+    if len(matrices) == 1:
+        return as_tensor_arg(matrices[0]).clone()
+    return multi_dot(list(matrices))
+
+
+# ---- cholesky_solve, cholesky_inverse ---------------------------------------------------
+def cholesky_solve(B, L, upper=False) -> Tensor:
+    """X with (L L^T) X = B (U^T U with ``upper``), given the Cholesky factor: only its
+    triangle is read."""
+    y, x = as_tensor_arg(B), as_tensor_arg(L)
+    _square(x, "cholesky_solve")
+    ya, xa, _ = _operands(y, x, True)
+    t = np.triu(xa) if upper else np.tril(xa)
+    gram = np.swapaxes(t, -1, -2) @ t if upper else t @ np.swapaxes(t, -1, -2)
+    data = np.ascontiguousarray(np.linalg.solve(gram, ya), dtype=t.dtype)
+    if _wants_grad(y, x):
+        # The rule multiplies by the factor as given (its other triangle too), as PyTorch's.
+        return emit(OPS["cholesky_solve"], "CholeskySolveBackward0", data, (y, x), (ya, xa),
+                    (bool(upper),))
+    return Tensor._make(data)
+
+
+def cholesky_inverse(L, upper=False) -> Tensor:
+    """The inverse of L L^T (U^T U with ``upper``) from its Cholesky factor."""
+    x = as_tensor_arg(L)
+    _square(x, "cholesky_inverse")
+    t = np.triu(x._data) if upper else np.tril(x._data)
+    gram = np.swapaxes(t, -1, -2) @ t if upper else t @ np.swapaxes(t, -1, -2)
+    data = np.ascontiguousarray(np.linalg.inv(gram), dtype=t.dtype)
+    if _wants_grad(x):
+        return emit(OPS["cholesky_inverse"], "CholeskyInverseBackward0", data, (x,), (x._data,),
+                    (bool(upper),))
+    return Tensor._make(data)

@@ -146,6 +146,18 @@ for sa, sb in (((3,), (3, 2)), ((4, 2, 3), (4, 3, 2)), ((2, 3), (4, 3, 2)), ((1,
                ((4, 2, 3), (3,))):
     print(sa, sb, name(torch.ones(sa, requires_grad=True) @ torch.ones(sb)))
 
+# addmm and kin, inner, vdot, cholesky_solve, cholesky_inverse
+am = torch.addmm(v, B[:2], A[:2], beta=0.5, alpha=2)
+print(am, name(am), torch.addmv(v, A, v, alpha=3), torch.addr(A, v, v, beta=2))
+print(torch.baddbmm(A, batch, batch).sum(), torch.addbmm(A, batch, batch),
+      torch.inner(A, B[:3, :1].mT.expand(2, 3)), torch.vdot(v, v), A.addmm(A, A).sum())
+Lt = torch.tril(A) + 2 * torch.eye(3, dtype=torch.float64)
+cs = torch.cholesky_solve(B[:3], Lt)
+ci = torch.cholesky_inverse(Lt, upper=False)
+print(cs, name(cs), ci, name(ci), torch.cholesky_solve(B[:3], Lt.mT, upper=True))
+(am.sin().sum() + cs.pow(2).sum() + ci.sin().sum()).backward()
+print(grads(A, B, v))
+
 # errors
 for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.ones(2, 2)),
           lambda: torch.linalg.cholesky(torch.stack([torch.eye(2), -torch.eye(2)])),
@@ -157,7 +169,8 @@ for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.
           lambda: torch.linalg.qr(B, mode="r").R.sum().backward(),
           lambda: torch.linalg.qr(B, mode="complete").Q.sum().backward(),
           lambda: torch.linalg.solve_triangular(A, B, upper=True),
-          lambda: torch.linalg.multi_dot([B, B]), lambda: torch.linalg.cond(A, 3)):
+          lambda: torch.linalg.multi_dot([B, B]), lambda: torch.linalg.cond(A, 3),
+          lambda: torch.addmm(v[:2], B[:2], A[:2]), lambda: torch.addmm(A, B, A)):
     try:
         f()
     except RuntimeError as e:
