@@ -183,21 +183,23 @@ class CrossEntropyLoss(_ReductionLoss):
         return Fn.cross_entropy(input, target, self.weight, self.reduction, self.label_smoothing)
 
 
-class NLLLoss(_ReductionLoss):
-    """Module form of ``functional.nll_loss``: expects log-probabilities."""
+class _WeightedLoss(_ReductionLoss):
+    """A loss with per-class ``weight`` (first) and ``reduction``: NLLLoss, BCELoss."""
+
     def __init__(self, weight=None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.weight = weight
+
+
+class NLLLoss(_WeightedLoss):
+    """Module form of ``functional.nll_loss``: expects log-probabilities."""
 
     def forward(self, input, target):
         return Fn.nll_loss(input, target, self.weight, self.reduction)
 
 
-class BCELoss(_ReductionLoss):
+class BCELoss(_WeightedLoss):
     """Module form of ``functional.binary_cross_entropy``: expects probabilities."""
-    def __init__(self, weight=None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight = weight
 
     def forward(self, input, target):
         return Fn.binary_cross_entropy(input, target, self.weight, self.reduction)
