@@ -244,3 +244,20 @@ def test_large_runs_read_stored_transcendental_values_and_match_eager():
             _close(g, w, "float64")
     replay = next(iter(next(iter(cf._tapegrad_compiled.entries.values())).replays.values()))
     assert any(type(s) is not int and s.loaded for s in replay.steps)
+
+
+def test_explain_reports_graphs_breaks_and_kernels():
+    def f(x):
+        return (torch.tanh(x * 2.0) + torch.sin(x)).sum()
+    report = torch.compiler.explain(f)(torch.randn(3, requires_grad=True))
+    text = str(report)
+    assert report.graph_count == 1 and report.graph_break_count == 0 and report.op_count == 5
+    assert "%1 : f32[3] = tanh %0" in text and "fused forward kernel" in text
+    assert "@njit" in text
+
+    def g(x):
+        return x * float(x.sum())
+    report = torch.compiler.explain(g)(torch.randn(3))
+    assert report.graph_count == 0 and report.graph_break_count == 1
+    assert "Tensor.__float__() reads a tensor's value" in report.break_reasons[0]
+    assert "test_compile.py" in report.break_reasons[0]

@@ -28,7 +28,7 @@ from ..forward.record import _operands, emit
 from ..ops import OPS
 from ..random import Generator
 from ..registry import FORWARD_WATCHERS
-from ..tape import TLS
+from ..tape import TLS, format_record, type_str
 from ..tensor import Tensor
 from .rules import RULES
 
@@ -362,7 +362,9 @@ def _build(cap: _Capture, leaves, proxies, out_leaves, out_tree, start: int) -> 
                           for x in operands)
             source[id(out)] = arrays[id(out._data)] = (NODE, len(nodes))
             keep.append(out)
-            nodes.append(Node(rec, rec.name, refs, (), out._data.shape, out._data.dtype, casts))
+            nodes.append(Node(rec, rec.name, refs, (), out._data.shape, out._data.dtype, casts,
+                              f"{type_str(out._data.dtype, out._data.shape)} = {rec.name} "
+                              f"{', '.join(_ref_str(r) for r in refs)}"))
             continue
         if rec.out < start:
             continue
@@ -382,7 +384,8 @@ def _build(cap: _Capture, leaves, proxies, out_leaves, out_tree, start: int) -> 
         source[id(out)] = (NODE, len(nodes))
         keep.append(out)
         arrays[id(out._data)] = (NODE, len(nodes))
-        nodes.append(Node(op, rec.name, refs, params, rec.shape, rec.dtype, casts))
+        line = format_record(rec, comment=False).split(" : ", 1)[1]
+        nodes.append(Node(op, rec.name, refs, params, rec.shape, rec.dtype, casts, line))
     outputs = []
     for t in out_leaves:
         if not isinstance(t, Tensor):
@@ -396,6 +399,36 @@ def _build(cap: _Capture, leaves, proxies, out_leaves, out_tree, start: int) -> 
             r = (CONST, t._data)
         outputs.append((r, True))
     return Program(nodes, inputs, outputs, out_tree)
+
+
+def _ref_str(r) -> str:
+    kind, x = r
+    if kind == NODE:
+        return f"%{x}"
+    if kind == IN:
+        return f"in{x}"
+    if kind == CONST:
+        return f"const {type_str(x.dtype, x.shape)}"
+    return repr(x)
+
+
+def listing(program: Program) -> str:
+    """The program as text: one line per node, ``%j : type = op operands`` (operands renamed
+    to the program's own numbering: ``in<k>`` inputs, ``%<j>`` nodes)."""
+    lines = []
+    for k, (kind, x) in enumerate(program.inputs):
+        if kind == "arg":
+            lines.append(f"in{k} : argument {x}")
+        else:
+            lines.append(f"in{k} : {type_str(x._data.dtype, x._data.shape)} read from outside")
+    for j, node in enumerate(program.nodes):
+        lhs, _, rhs = node.line.partition(" = ")
+        op = rhs.split(" ", 1)[0]
+        args = ", ".join(_ref_str(r) for r in node.operands)
+        lines.append(f"%{j} : {lhs} = {op} {args}")
+    outs = ", ".join(_ref_str(r) if is_t else repr(r[1]) for r, is_t in program.outputs)
+    lines.append(f"return {outs}")
+    return "\n".join(lines)
 
 
 def _live(value, arrays: dict, made: dict):
