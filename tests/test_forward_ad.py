@@ -124,6 +124,22 @@ def test_prod_and_cumprod_with_zeros_are_exact():
         np.testing.assert_allclose(t.numpy(), _reverse_jv(fn, [x], [v]))
 
 
+@pytest.mark.parametrize("real", [False, True], ids=["numpy", "recorded"])
+def test_in_place_writes_through_views(real):
+    x = tapegrad.tensor([[1.0, 2.0, 0.5], [3.0, 4.0, -1.0]], dtype=tapegrad.float64)
+    v = tapegrad.tensor([[1.0, 0.5, 2.0], [-1.0, 2.0, 0.25]], dtype=tapegrad.float64)
+
+    def f(a):
+        z = a * 1
+        z[0].mul_(3)          # a write through a getitem view
+        w = z.t()
+        w.add_(a.t() ** 2)    # through a transpose
+        z.view(-1)[1:4].sub_(a[0])  # through a reshape and a slice
+        return z.exp() + w.t() * z
+    _, t = _forward_jv(f, [x], [v], real)
+    np.testing.assert_allclose(t.detach().numpy(), _reverse_jv(f, [x], [v]), rtol=1e-10)
+
+
 def test_make_dual_refuses_no_grad():
     with fwAD.dual_level(), tapegrad.no_grad():
         with pytest.raises(RuntimeError, match="no_grad"):
@@ -287,9 +303,11 @@ def test_a_long_loop_in_one_level_keeps_only_live_tangents():
 
 def test_every_structural_row_has_a_forward_mode_check():
     # sampled above; the decompositions' rows (linalg_*) in test_linalg_breadth.py; index_grad
-    # (getitem's backward) by forward over reverse below; the rest refuse with an error
+    # (getitem's backward) by forward over reverse below; view_write/view_of (in-place through
+    # a view) in test_in_place_writes_through_views; the rest refuse with an error
     from tapegrad.ops import STRUCTURAL
-    covered = set(STRUCTURAL_SAMPLES) | set(fwAD._NO_TANGENT) | {"index_grad"}
+    covered = set(STRUCTURAL_SAMPLES) | set(fwAD._NO_TANGENT) | {"index_grad", "view_write",
+                                                                  "view_of"}
     assert {n for n in STRUCTURAL if not n.startswith("linalg_")} <= covered
 
 

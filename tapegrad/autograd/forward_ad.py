@@ -14,7 +14,8 @@ is appended and computes the output's tangent from the inputs' tangents. No seco
 * a structural row's VJP ``g -> J^T g`` is linear in ``g``: its transpose ``t -> J t`` is the
   gradient of ``<vjp(u), t>`` with respect to ``u`` (the double-VJP trick, run on the rule's
   own tensor form), so every structural row with a tensor-form VJP pushes tangents with no
-  per-op code. Rows whose VJP works on numpy arrays only raise an error naming the op.
+  per-op code. In-place writes through views (whose VJPs work on numpy views) take their map
+  from the view function; a custom ``autograd.Function`` raises an error naming it.
 
 When a primal or a tangent requires grad (reverse mode over forward mode), tangents are computed
 with recorded ops and can be differentiated; otherwise with numpy. With no level open nothing is
@@ -49,10 +50,8 @@ class UnpackedDualTensor(namedtuple("UnpackedDualTensor", ["primal", "tangent"])
     __slots__ = ()
 
 
-# Structural rows whose VJP works on numpy arrays (or user code), so it cannot be transposed.
-_NO_TANGENT = {"view_write": "an in-place write into a view",
-               "view_of": "an in-place view",
-               "function": "a custom autograd.Function"}
+# Structural rows whose VJP is user code, so it cannot be transposed.
+_NO_TANGENT = {"function": "a custom autograd.Function"}
 
 
 class _Level:
@@ -319,6 +318,8 @@ def _tangent(rec, tans, tape, lvl, differentiable: bool):
     fast = _LINEAR.get(op.name)
     if fast is not None:
         return _direct(fast, rec, tans, tape, lvl, differentiable)
+    if op.name in ("view_write", "view_of"):
+        return _through_view(rec, tans, differentiable)
     if op.name in _NO_TANGENT:
         raise NotImplementedError(
             f"forward-mode AD: tapegrad has no tangent rule for the op '{op.name}' "
@@ -474,3 +475,30 @@ def _direct(rule, rec, tans, tape, lvl, differentiable: bool):
     a, b, c, out = rec.saved
     res = rule(NP, [None if t is None else t._data for t in tans], rec, a, b, out)
     return Tensor._make(np.array(res, dtype=rec.dtype, copy=True))
+
+
+# ---- in-place writes through views: their VJPs work on numpy views, so the map is taken from
+# the view function itself, as the positions of the base the view covers.
+def _through_view(rec, tans, differentiable: bool):
+    """``view_write`` (the base with the view's part replaced by the value) and ``view_of``
+    (the view of the base): the same maps on the tangents, by position."""
+    from .. import forward as F
+    writes = rec.op.name == "view_write"
+    base_shape = rec.shape if writes else rec.in_shapes[0]
+    idx = np.arange(int(np.prod(base_shape, dtype=np.int64)), dtype=np.int64)
+    pos = np.asarray(rec.params[0](idx.reshape(base_shape)))
+    tb = tans[0]
+    if not writes:
+        if differentiable:
+            return F.getitem(F.reshape(tb, -1), pos)
+        return Tensor._make(np.array(tb._data.reshape(-1)[pos], dtype=rec.dtype))
+    tv = tans[1]
+    flat_pos = (pos.reshape(-1),)
+    if differentiable:
+        base = tb if tb is not None else Tensor._make(np.zeros(base_shape, rec.dtype))
+        value = 0.0 if tv is None else F.reshape(F.expand(tv, pos.shape), -1)
+        return F.reshape(F.index_put(F.reshape(base, -1), flat_pos, value), base_shape)
+    res = np.zeros(base_shape, rec.dtype) if tb is None else np.array(tb._data, dtype=rec.dtype)
+    flat = res.reshape(-1)
+    flat[flat_pos] = 0 if tv is None else np.broadcast_to(tv._data, pos.shape).reshape(-1)
+    return Tensor._make(res)
