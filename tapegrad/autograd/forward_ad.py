@@ -320,10 +320,15 @@ def _tangent(rec, tans, tape, lvl, differentiable: bool):
         return _direct(fast, rec, tans, tape, lvl, differentiable)
     if op.name in ("view_write", "view_of"):
         return _through_view(rec, tans, differentiable)
+    if op.name == "function":  # PyTorch's message, naming the class
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            f"forward mode AD (tapegrad: '{rec.params[0].__name__}' has no tangent rule, and "
+            "tapegrad's Functions have no jvp yet).")
     if op.name in _NO_TANGENT:
         raise NotImplementedError(
             f"forward-mode AD: tapegrad has no tangent rule for the op '{op.name}' "
-            f"({rec.name}, {_NO_TANGENT[op.name]}); its VJP is not written against xp")
+            f"({rec.name}, {_NO_TANGENT[op.name]})")
     return _structural(rec, tans, tape, lvl, differentiable)
 
 
