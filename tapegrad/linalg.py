@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .forward import (LinAlgError, cholesky, cholesky_ex, cond, det, eigh, eigvalsh, inv,
                       lstsq, matrix_exp, matrix_norm, matrix_power, matrix_rank, multi_dot, pinv,
-                      qr, slogdet, solve, solve_triangular, svd, svdvals, vecdot, vector_norm)
+                      qr, slogdet, solve, solve_triangular, svd, svdvals, tensorinv,
+                      tensorsolve, vander, vecdot, vector_norm)
 from .forward import linalg_cross as cross
 from .forward import linalg_diagonal as diagonal
 from .forward import linalg_matmul as matmul
@@ -20,4 +21,5 @@ from .forward import linalg_norm as norm
 __all__ = ["inv", "det", "slogdet", "solve", "solve_triangular", "vector_norm", "matrix_norm",
            "norm", "cross", "matrix_power", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "lstsq", "matrix_exp", "matrix_rank", "cond", "vecdot",
-           "multi_dot", "matmul", "diagonal", "LinAlgError"]
+           "multi_dot", "matmul", "diagonal", "vander", "tensorinv", "tensorsolve",
+           "LinAlgError"]

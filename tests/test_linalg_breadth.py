@@ -483,3 +483,22 @@ def test_gradgradcheck_more(name):
     fn, inputs = {**PRODUCT_GRADCHECKS, **EXTRA_GRADCHECKS}[name]
     inputs = [x.detach().requires_grad_() for x in inputs]
     assert gradgradcheck(fn, inputs)
+
+
+def test_vander_tensorinv_tensorsolve():
+    x = _t(3)
+    v = LA.vander(x, N=4)
+    np.testing.assert_allclose(_np(v), np.vander(_np(x), 4, increasing=True))
+    assert type(v.grad_fn).__name__ == "CatBackward0"
+    assert gradcheck(lambda t: LA.vander(t), [x])
+    assert LA.vander(tapegrad.tensor([1, 2, 3])).tolist() == [[1, 1, 1], [1, 2, 4], [1, 3, 9]]
+    a = _t(4, 2, 2)
+    np.testing.assert_allclose(_np(LA.tensorinv(a, ind=1)), np.linalg.tensorinv(_np(a), ind=1))
+    assert gradcheck(lambda t: LA.tensorinv(t, ind=1), [a])
+    a6, b = _t(2, 3, 6), _t(2, 3, seed=1)
+    np.testing.assert_allclose(_np(LA.tensorsolve(a6, b)), np.linalg.tensorsolve(_np(a6), _np(b)))
+    assert gradcheck(lambda p, q: LA.tensorsolve(p, q, dims=(0,)), [_t(6, 2, 3), b])
+    with pytest.raises(RuntimeError, match="N must be greater than 1."):
+        LA.vander(x, N=1)
+    with pytest.raises(RuntimeError, match="prod\\(self.shape\\[ind:\\]\\) == "):
+        LA.tensorinv(_t(4, 2, 3), ind=1)

@@ -131,7 +131,7 @@ from .decomp import (LinAlgError, cholesky, cholesky_deprecated, cholesky_ex,
                      pinverse, qr, qr_deprecated, svd, svd_deprecated, svdvals)
 from .matrix import (addbmm, addmm, addmv, addr, baddbmm, chain_matmul, cholesky_inverse,
                      cholesky_solve, cond, inner, linalg_matmul, matrix_rank, multi_dot,
-                     solve_triangular, vdot, vecdot)
+                     solve_triangular, tensorinv, tensorsolve, vander, vdot, vecdot)
 from .matrix import diagonal as linalg_diagonal
 from .record import (
                      _TYPE_NAMES,

@@ -288,3 +288,50 @@ def cholesky_inverse(L, upper=False) -> Tensor:
         return emit(OPS["cholesky_inverse"], "CholeskyInverseBackward0", data, (x,), (x._data,),
                     (bool(upper),))
     return Tensor._make(data)
+
+
+# ---- vander, tensorinv, tensorsolve ---------------------------------------------------
+def vander(x, *, N=None) -> Tensor:
+    """The Vandermonde matrix of the last dimension of ``x``: columns x**0, x**1, ...,
+    x**(N-1) (N defaults to the length of x)."""
+    from .join import cat
+    from .reduce import cumprod
+    from .shape import expand
+    t = as_tensor_arg(x)
+    n = t.shape[-1] if t.ndim and N is None else N
+    if n is None or n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    col = unsqueeze(t, -1)
+    ones = Tensor._make(np.ones(tuple(t.shape) + (1,), t._data.dtype))
+    powers = cumprod(expand(col, tuple(t.shape) + (n - 1,)), -1)
+    return cat([ones, powers], -1)
+
+
+def tensorinv(A, ind=2) -> Tensor:
+    """The inverse of A seen as a matrix from its first ``ind`` dimensions to the rest: the
+    result has shape A.shape[ind:] + A.shape[:ind]."""
+    x = as_tensor_arg(A)
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = int(np.prod(x.shape[:ind])), int(np.prod(x.shape[ind:]))
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return reshape(inv(reshape(x, (rows, cols))), tuple(x.shape[ind:]) + tuple(x.shape[:ind]))
+
+
+def tensorsolve(A, B, dims=None) -> Tensor:
+    """X with ``tensordot(A, X, X.ndim) = B``; ``dims`` are A's dimensions moved to the end
+    first. X has shape A.shape[B.ndim:]."""
+    from .linalg import solve
+    from .shape import movedim
+    x, y = as_tensor_arg(A), as_tensor_arg(B)
+    if dims is not None:
+        dims = [d % x.ndim for d in dims]
+        x = movedim(x, dims, list(range(x.ndim - len(dims), x.ndim)))
+    rows, cols = int(np.prod(x.shape[:y.ndim])), int(np.prod(x.shape[y.ndim:]))
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:])"
+                           f" == prod(self.shape[:other.ndim]), but got {cols} != {rows}")
+    out = solve(reshape(x, (rows, cols)), reshape(y, (rows,)))
+    return reshape(out, tuple(x.shape[y.ndim:]))

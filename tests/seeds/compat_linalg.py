@@ -158,6 +158,15 @@ print(cs, name(cs), ci, name(ci), torch.cholesky_solve(B[:3], Lt.mT, upper=True)
 (am.sin().sum() + cs.pow(2).sum() + ci.sin().sum()).backward()
 print(grads(A, B, v))
 
+# vander, tensorinv, tensorsolve
+vd = torch.linalg.vander(v, N=4)
+ti = torch.linalg.tensorinv(A.reshape(3, 3, 1), ind=1)
+ts = torch.linalg.tensorsolve(torch.kron(batch[1], B[1:3, :2] + 1).reshape(2, 3, 6),
+                              B.reshape(8)[:6].reshape(2, 3))
+print(vd, name(vd), ti.shape, ts)
+(vd.sin().sum() + ti.sum() + ts.pow(2).sum()).backward()
+print(grads(v, A, batch, B))
+
 # errors
 for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.ones(2, 2)),
           lambda: torch.linalg.cholesky(torch.stack([torch.eye(2), -torch.eye(2)])),
