@@ -38,7 +38,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
 from .methods import bind as _bind
 from .printing import set_printoptions
-from .func import grad, value_and_grad
+from .func import grad, value_and_grad, vmap
 from .serialization import load, save
 from .tape import Tape, current_tape
 from .tensor import Size, Tensor, device
@@ -196,7 +196,7 @@ __all__ = [
     "cartesian_prod", "block_diag",
     # autograd: grad mode, transforms, the tape
     "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "grad",
-    "value_and_grad", "Tape", "current_tape", "explain", "trace_backward", "compile",
+    "value_and_grad", "vmap", "Tape", "current_tape", "explain", "trace_backward", "compile",
     # backends, threads, printing, serialization
     "backend", "get_backend", "set_backend", "get_num_threads", "set_num_threads",
     "set_printoptions", "save", "load",
