@@ -68,7 +68,9 @@ from .forward import cholesky_deprecated as cholesky  # noqa: E402
 from .forward import qr_deprecated as qr  # noqa: E402
 from .forward import svd_deprecated as svd  # noqa: E402
 from .forward import (addbmm, addmm, addmv, addr, baddbmm, chain_matmul,  # noqa: E402
-                      cholesky_inverse, cholesky_solve, inner, vdot)
+                      cholesky_inverse, cholesky_solve, inner, vdot, lu_unpack)
+from .forward import lu_deprecated as lu  # noqa: E402
+from .forward import lu_solve_deprecated as lu_solve  # noqa: E402
 _backends.preload_numba()
 
 float = float32
@@ -184,7 +186,8 @@ __all__ = [
     "matmul", "mm", "mv", "bmm", "dot", "outer", "ger", "einsum", "tensordot", "trace", "det",
     "inverse", "diag", "diagonal", "kron", "cross", "matrix_power", "slogdet", "logdet",
     "matrix_exp", "pinverse", "cholesky", "qr", "svd", "addmm", "addmv", "addr", "baddbmm",
-    "addbmm", "inner", "vdot", "chain_matmul", "cholesky_solve", "cholesky_inverse",
+    "addbmm", "inner", "vdot", "chain_matmul", "cholesky_solve", "cholesky_inverse", "lu",
+    "lu_unpack", "lu_solve",
     # shapes, indexing, joining
     "reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes",
     "swapdims", "t", "movedim", "moveaxis", "expand", "broadcast_to", "broadcast_tensors",

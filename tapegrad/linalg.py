@@ -4,8 +4,9 @@ Products and solves (inv, det, slogdet, solve, cross, matrix_power, vector_norm)
 matmul in ``tapegrad/forward/linalg.py``; the decompositions and what is built on them
 (cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, lstsq, matrix_exp, matrix_norm, norm) in
 ``tapegrad/forward/decomp.py``; solve_triangular, vecdot, multi_dot, matrix_rank and cond in
-``tapegrad/forward/matrix.py``. Their derivatives are rows of the op table written against
-``xp`` (``tapegrad/ops.py``, ``tapegrad/linalg_vjps.py``), so they have gradients of every order.
+``tapegrad/forward/matrix.py``; the LU family in ``tapegrad/forward/lu.py``. Their derivatives
+are rows of the op table written against ``xp`` (``tapegrad/ops.py``,
+``tapegrad/linalg_vjps.py``), so they have gradients of every order.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .forward import (LinAlgError, cholesky, cholesky_ex, cond, det, eigh, eigva
                       lstsq, matrix_exp, matrix_norm, matrix_power, matrix_rank, multi_dot, pinv,
                       qr, slogdet, solve, solve_triangular, svd, svdvals, tensorinv,
                       tensorsolve, vander, vecdot, vector_norm)
+from .forward import lu, lu_factor, lu_factor_ex, lu_solve
 from .forward import linalg_cross as cross
 from .forward import linalg_diagonal as diagonal
 from .forward import linalg_matmul as matmul
@@ -21,5 +23,5 @@ from .forward import linalg_norm as norm
 __all__ = ["inv", "det", "slogdet", "solve", "solve_triangular", "vector_norm", "matrix_norm",
            "norm", "cross", "matrix_power", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "lstsq", "matrix_exp", "matrix_rank", "cond", "vecdot",
-           "multi_dot", "matmul", "diagonal", "vander", "tensorinv", "tensorsolve",
-           "LinAlgError"]
+           "multi_dot", "matmul", "diagonal", "vander", "tensorinv", "tensorsolve", "lu",
+           "lu_factor", "lu_factor_ex", "lu_solve", "LinAlgError"]

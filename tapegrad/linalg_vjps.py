@@ -24,7 +24,7 @@ _AB = frozenset(("a", "b"))
 
 # ---- what the rules need beyond xp ------------------------------------------------------------
 class _NumpyExt:
-    tril = staticmethod(np.tril)
+    tril = staticmethod(lambda x, k=0: np.tril(x, k))
     cat = staticmethod(lambda xs, axis: np.concatenate(xs, axis=axis))
 
     @staticmethod

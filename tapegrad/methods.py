@@ -292,7 +292,8 @@ def bind() -> None:
                      ("cholesky", F.cholesky_deprecated), ("qr", F.qr_deprecated),
                      ("svd", F.svd_deprecated), ("inner", F.inner), ("vdot", F.vdot),
                      ("cholesky_solve", F.cholesky_solve),
-                     ("cholesky_inverse", F.cholesky_inverse)):
+                     ("cholesky_inverse", F.cholesky_inverse), ("lu", F.lu_deprecated),
+                     ("lu_solve", F.lu_solve_deprecated)):
         setattr(T, name, fn)
     for name in ("addmm", "addmv", "addr", "baddbmm", "addbmm"):
         setattr(T, name, getattr(F, name))

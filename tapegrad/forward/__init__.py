@@ -17,6 +17,7 @@ when a gradient is wanted, appends one record to this thread's tape (``record.em
     special      pointwise math beyond the basics (erf, hyperbolic, lerp, ...), activations
     decomp       cholesky, qr, eigh, svd, pinv, lstsq, matrix_exp, matrix_norm
     matrix       solve_triangular, vecdot, multi_dot, matrix_rank, cond; addmm and kin
+    lu           LU with partial pivoting: lu, lu_factor(_ex), lu_solve, lu_unpack
 """
 from __future__ import annotations
 
@@ -133,6 +134,8 @@ from .matrix import (addbmm, addmm, addmv, addr, baddbmm, chain_matmul, cholesky
                      cholesky_solve, cond, inner, linalg_matmul, matrix_rank, multi_dot,
                      solve_triangular, tensorinv, tensorsolve, vander, vdot, vecdot)
 from .matrix import diagonal as linalg_diagonal
+from .lu import (lu, lu_deprecated, lu_factor, lu_factor_ex, lu_solve, lu_solve_deprecated,
+                 lu_unpack)
 from .record import (
                      _TYPE_NAMES,
                      NO_SAVED,

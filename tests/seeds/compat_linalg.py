@@ -167,6 +167,16 @@ print(vd, name(vd), ti.shape, ts)
 (vd.sin().sum() + ti.sum() + ts.pow(2).sum()).backward()
 print(grads(v, A, batch, B))
 
+# LU
+P_, L_, U_ = torch.linalg.lu(A)
+F_ = torch.linalg.lu_factor(batch)
+X_ = torch.linalg.lu_solve(F_.LU, F_.pivots, B[:3].expand(2, 3, 2))
+print(P_, L_, U_, F_, X_, name(X_), torch.linalg.lu(B).U, torch.linalg.lu_factor_ex(B.mT))
+(L_.sin().sum() + U_.pow(2).sum() + X_.sin().sum()).backward()
+print(grads(A, batch, B))
+Pu, Lu, Uu = torch.lu_unpack(F_.LU, F_.pivots)
+print(Pu, Lu.sum(), Uu.sum(), name(Uu))
+
 # errors
 for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.ones(2, 2)),
           lambda: torch.linalg.cholesky(torch.stack([torch.eye(2), -torch.eye(2)])),
@@ -179,7 +189,9 @@ for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.
           lambda: torch.linalg.qr(B, mode="complete").Q.sum().backward(),
           lambda: torch.linalg.solve_triangular(A, B, upper=True),
           lambda: torch.linalg.multi_dot([B, B]), lambda: torch.linalg.cond(A, 3),
-          lambda: torch.addmm(v[:2], B[:2], A[:2]), lambda: torch.addmm(A, B, A)):
+          lambda: torch.addmm(v[:2], B[:2], A[:2]), lambda: torch.addmm(A, B, A),
+          lambda: torch.linalg.lu_factor(torch.zeros(2, 2)),
+          lambda: torch.linalg.lu(A, pivot=False)):
     try:
         f()
     except RuntimeError as e:
