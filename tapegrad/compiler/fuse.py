@@ -192,6 +192,9 @@ class FusedRun:
                        and _EXPENSIVE.search(EXPR[program.nodes[j].op.name])]
         self.written = self.escaping + [j for j in self.loaded if j not in self.escaping]
         self.inputs: list = []   # refs of the kernel arguments from outside the run
+        # Python numbers (operands and params) travel in one array ``p``: a kernel call costs
+        # about a microsecond per argument, and a value change must not recompile.
+        self.scalars: list = []
         arg_of: dict = {}
         self.body = []           # per node: (its forward line, the names of its operands)
         for i, j in enumerate(nodes):
@@ -202,6 +205,9 @@ class FusedRun:
                 if kind == NODE and x in inside:
                     names[name] = f"v{inside[x]}"
                     continue
+                if kind == PY and type(x) is not bool:
+                    names[name] = self._scalar(x)
+                    continue
                 key = (kind, x) if kind in (IN, NODE) else ("id", id(ref))
                 arg = arg_of.get(key)
                 if arg is None:
@@ -209,11 +215,10 @@ class FusedRun:
                     self.inputs.append(ref)
                 names[name] = arg if kind == PY else f"{arg}[i]"
             for k, pname in enumerate(node.op.params):
-                names[pname] = f"x{len(self.inputs)}"
-                self.inputs.append((PY, node.params[k]))
+                names[pname] = self._scalar(node.params[k])
             self.body.append((f"v{i} = {render(EXPR[node.op.name], names)}", names))
         self.arg_of = arg_of
-        args = ["n"] + [f"x{k}" for k in range(len(self.inputs))] + \
+        args = ["n", "p"] + [f"x{k}" for k in range(len(self.inputs))] + \
                [f"o{inside[j]}" for j in self.written]
         lines = [line for line, _ in self.body] + [f"o{inside[j]}[i] = v{inside[j]}"
                                                    for j in self.written]
@@ -222,6 +227,10 @@ class FusedRun:
         self.kernel = None
         self.backward_kernels: dict = {}
         self.fixed = self.live = None
+
+    def _scalar(self, value) -> str:
+        self.scalars.append(value)
+        return f"p[{len(self.scalars) - 1}]"
 
     def _arg(self, v):
         """A kernel argument: a flat array of the run's shape (broadcast where an input is
@@ -240,9 +249,9 @@ class FusedRun:
     def args(self, vals: list, ins: list) -> list:
         """The kernel arguments from outside the run; constants are converted once."""
         if self.fixed is None:
-            self.fixed = [None if kind in (IN, NODE) else self._arg(x)
-                          for kind, x in self.inputs]
-            self.live = [(k, kind, x) for k, (kind, x) in enumerate(self.inputs)
+            self.fixed = [np.array(self.scalars or [0], dtype=self.dtype)] + [
+                None if kind in (IN, NODE) else self._arg(x) for kind, x in self.inputs]
+            self.live = [(k + 1, kind, x) for k, (kind, x) in enumerate(self.inputs)
                          if kind in (IN, NODE)]
         out = list(self.fixed)
         arg = self._arg
@@ -329,7 +338,7 @@ class FusedRun:
         for j in self.nodes:
             if arrived.get(j) is None:
                 init.append(f"g{inside[j]} = _f(0.0)")
-        args += [f"x{m}" for m in range(len(self.inputs))]
+        args += ["p"] + [f"x{m}" for m in range(len(self.inputs))]
         args += [f"s{m}" for m in range(len(self.loaded))]
         target_of = {ref: f"e{m}" for m, ref in enumerate(targets)}
         init += [f"e{m} = _f(0.0)" for m in range(len(targets))]
