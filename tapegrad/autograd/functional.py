@@ -180,6 +180,12 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
                     j = zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
                 row.append(_result(j, create_graph))
             rows.append(tuple(row))
+    return _shaped(rows, single_out, single_in)
+
+
+def _shaped(rows: list, single_out: bool, single_in: bool):
+    """A Jacobian's blocks (rows by output, columns by input) nested as PyTorch returns them:
+    a tensor, a tuple, or a tuple of tuples, as the function had one or several of each."""
     if single_out and single_in:
         return rows[0][0]
     if single_out:
@@ -226,13 +232,7 @@ def _jacfwd(func, inputs, strict: bool, vectorize: bool):
                 row.append(reshape(zeros_like(out).reshape(-1)[:0], shape) if 0 in shape
                            else zeros_like(out))
         rows.append(tuple(row))
-    if single_out and single_in:
-        return rows[0][0]
-    if single_out:
-        return rows[0]
-    if single_in:
-        return tuple(r[0] for r in rows)
-    return tuple(rows)
+    return _shaped(rows, single_out, single_in)
 
 
 def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
