@@ -14,7 +14,7 @@ from .forward import (LinAlgError, cholesky, cholesky_ex, cond, det, eigh, eigva
                       lstsq, matrix_exp, matrix_norm, matrix_power, matrix_rank, multi_dot, pinv,
                       qr, slogdet, solve, solve_triangular, svd, svdvals, tensorinv,
                       tensorsolve, vander, vecdot, vector_norm)
-from .forward import lu, lu_factor, lu_factor_ex, lu_solve
+from .forward import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from .forward import linalg_cross as cross
 from .forward import linalg_diagonal as diagonal
 from .forward import linalg_matmul as matmul
@@ -24,4 +24,4 @@ __all__ = ["inv", "det", "slogdet", "solve", "solve_triangular", "vector_norm", 
            "norm", "cross", "matrix_power", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "lstsq", "matrix_exp", "matrix_rank", "cond", "vecdot",
            "multi_dot", "matmul", "diagonal", "vander", "tensorinv", "tensorsolve", "lu",
-           "lu_factor", "lu_factor_ex", "lu_solve", "LinAlgError"]
+           "lu_factor", "lu_factor_ex", "lu_solve", "inv_ex", "solve_ex", "LinAlgError"]

@@ -27,9 +27,10 @@ EXTRA_GRADCHECKS = {
     "solve_triangular": (lambda a, b: (LA.solve_triangular(a, b, upper=True),
                                        LA.solve_triangular(a, b, upper=False,
                                                            unitriangular=True)),
-                         [_t(2, 3, 3) + 3 * tapegrad.eye(3, dtype=tapegrad.float64), _t(3, 2)]),
+                         [_t(2, 3, 3, grad=False) + 3 * tapegrad.eye(3, dtype=tapegrad.float64),
+                          _t(3, 2)]),
     "solve_triangular_right": (lambda a, b: LA.solve_triangular(a, b, upper=False, left=False),
-                               [_t(3, 3) + 3 * tapegrad.eye(3, dtype=tapegrad.float64),
+                               [_t(3, 3, grad=False) + 3 * tapegrad.eye(3, dtype=tapegrad.float64),
                                 _t(2, 2, 3)]),
     "vecdot": (lambda a, b: LA.vecdot(a, b, dim=0), [_t(3, 2), _t(3, 1, seed=1)]),
     "multi_dot": (lambda a, b, c: LA.multi_dot([a, b, c]), [_t(3), _t(3, 4), _t(4, 2)]),
@@ -237,3 +238,34 @@ def test_lu_values_pivots_and_errors():
         LA.lu(a, pivot=False)
     tall = LA.lu(_t(5, 3))
     assert tuple(tall.L.shape) == (5, 3) and tuple(tall.U.shape) == (3, 3)
+
+
+def test_solve_right_batched_vectors_and_ex_variants():
+    a = _t(2, 3, 3) + 3 * tapegrad.eye(3, dtype=tapegrad.float64)
+    b = _t(2, 3, seed=1)
+    x = LA.solve(a, b)  # a batch of vectors: B has A's shape less its last dimension
+    np.testing.assert_allclose(_np(x), np.linalg.solve(_np(a), _np(b)[..., None])[..., 0])
+    assert type(x.grad_fn).__name__ == "LinalgSolveExBackward0"
+    y = LA.solve(a, _t(4, 3, seed=2), left=False)
+    np.testing.assert_allclose(_np(y @ a), _np(_t(4, 3, seed=2)).reshape(1, 4, 3).repeat(2, 0))
+    assert type(y.grad_fn).__name__ == "LinalgSolveExBackward0"
+    assert gradcheck(lambda p, q: (LA.solve(p, q), LA.solve(p, q.unsqueeze(1),
+                                                             left=False)),
+                     [a.detach().requires_grad_(), b])
+    ok = LA.inv_ex(a)
+    assert ok.info.tolist() == [0, 0] and ok.info.dtype == tapegrad.int32
+    assert type(ok.inverse.grad_fn).__name__ == "LinalgInvExBackward0"
+    sing = tapegrad.stack([tapegrad.eye(2), tapegrad.zeros(2, 2)])
+    assert LA.inv_ex(sing).info.tolist() == [0, 1]
+    bad = LA.inv_ex(tapegrad.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    assert bad.info.item() == 2 and not np.all(np.isfinite(_np(bad.inverse)))
+    assert LA.solve_ex(a, b).info.tolist() == [0, 0]
+    assert LA.solve_ex(tapegrad.tensor([[1.0, 2.0], [2.0, 4.0]]), tapegrad.ones(2, 1)).info == 2
+    with pytest.raises(LA.LinAlgError, match="linalg.inv: \\(Batch element 1\\): The diagonal "
+                                             "element 1 is zero"):
+        LA.inv(sing)
+    with pytest.raises(LA.LinAlgError, match="torch.linalg.solve: \\(Batch element 1\\): The "
+                                             "solver failed"):
+        LA.solve(sing, tapegrad.ones(2, 2, 1))
+    with pytest.raises(RuntimeError, match="equation XA = B \\(2x2 and 2x1\\)"):
+        LA.solve(tapegrad.eye(2), tapegrad.ones(2), left=False)

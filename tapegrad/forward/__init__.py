@@ -134,8 +134,8 @@ from .matrix import (addbmm, addmm, addmv, addr, baddbmm, chain_matmul, cholesky
                      cholesky_solve, cond, inner, linalg_matmul, matrix_rank, multi_dot,
                      solve_triangular, tensorinv, tensorsolve, vander, vdot, vecdot)
 from .matrix import diagonal as linalg_diagonal
-from .lu import (lu, lu_deprecated, lu_factor, lu_factor_ex, lu_solve, lu_solve_deprecated,
-                 lu_unpack)
+from .lu import (inv_ex, lu, lu_deprecated, lu_factor, lu_factor_ex, lu_solve,
+                 lu_solve_deprecated, lu_unpack, solve_ex)
 from .record import (
                      _TYPE_NAMES,
                      NO_SAVED,

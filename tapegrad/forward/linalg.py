@@ -143,9 +143,19 @@ def _square(x: Tensor, what: str) -> None:
                            f"input. Got {_type_name(x.dtype)}")
 
 
-def _singular(what: str) -> RuntimeError:
-    return RuntimeError(f"linalg.{what}: The inversion could not be completed because the input "
-                        "matrix is singular.")
+def _singular(what: str, a: np.ndarray) -> RuntimeError:
+    """PyTorch's LinAlgError for a singular matrix: the first zero pivot of the first singular
+    matrix in the batch."""
+    from .decomp import LinAlgError
+    from .lu import _getrf
+    info = _getrf(a)[3]
+    flat = info.reshape(-1)
+    bad = np.flatnonzero(flat)
+    b = int(bad[0]) if bad.size else 0
+    batch = f"(Batch element {b}): " if info.ndim else ""
+    return LinAlgError(f"{what}: {batch}The diagonal element {int(flat[b]) if bad.size else 1} "
+                       "is zero, the inversion could not be completed because the input matrix "
+                       "is singular.")
 
 
 def inv(A) -> Tensor:
@@ -155,7 +165,7 @@ def inv(A) -> Tensor:
     try:
         data = np.linalg.inv(x._data)
     except np.linalg.LinAlgError:
-        raise _singular("inv") from None
+        raise _singular("linalg.inv", x._data) from None
     if _wants_grad(x):
         return emit(OPS["linalg_inv"], "LinalgInvExBackward0", data, (x,), (x._data,))
     return Tensor._make(data)
@@ -172,19 +182,40 @@ def det(A) -> Tensor:
 
 
 def solve(A, B, *, left=True) -> Tensor:
-    """X with A X = B. B is a vector when it is 1-D, a (batch of) matrix otherwise."""
-    if not left:
-        raise NotImplementedError("tapegrad.linalg.solve: left=False is not supported; solve "
-                                  "the transposed system")
+    """X with A X = B (``left=False``: X A = B). B is a vector when it is 1-D or has A's shape
+    without its last dimension (a batch of vectors), a (batch of) matrix otherwise."""
+    from .shape import _permute, _shape_op, transpose
     x, y = as_tensor_arg(A), as_tensor_arg(B)
     _square(x, "solve")
+    n = x.shape[-1]
+    vector = y.ndim == 1 or (y.ndim == x.ndim - 1 and tuple(y.shape) == tuple(x.shape[:-1]))
+    if not left:  # X A = B is A^T X^T = B^T; the last transpose shows PyTorch's node
+        if vector or y.shape[-1] != n:
+            b = "x".join(map(str, y.shape[-2:])) if y.ndim >= 2 else f"{y.shape[0]}x1"
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                               f"XA = B ({n}x{n} and {b})")
+        xt = solve(transpose(x, -2, -1), transpose(y, -2, -1))
+        axes = list(range(xt.ndim))
+        axes[-2], axes[-1] = axes[-1], axes[-2]
+        return _permute(xt, tuple(axes), "LinalgSolveExBackward0")
+    if vector and y.ndim > 1:  # a batch of vectors: solved as columns, shown as one node
+        col = solve(x, unsqueeze(y, -1))
+        return _shape_op(col, np.ascontiguousarray(col._data[..., 0]), "reshape",
+                         "LinalgSolveExBackward0", (), None)
+    if (y.shape[0] if vector else y.shape[-2]) != n:
+        b = f"{y.shape[0]}x1" if vector else "x".join(map(str, y.shape[-2:]))
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"AX = B ({n}x{n} and {b})")
     xa, ya, _ = _operands(x, y, True)
-    vector = ya.ndim == 1
     try:
         data = np.linalg.solve(xa, ya[..., None] if vector else ya)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.solve: The solver failed because the input matrix is "
-                           "singular.") from None
+        from .decomp import LinAlgError
+        info = _getrf_info(xa)
+        batch = f"(Batch element {int(np.flatnonzero(info.reshape(-1))[0])}): " \
+            if info.ndim else ""
+        raise LinAlgError(f"torch.linalg.solve: {batch}The solver failed because the input "
+                          "matrix is singular.") from None
     except ValueError as e:
         raise RuntimeError(f"linalg.solve: {e}") from None
     if vector:
@@ -192,6 +223,11 @@ def solve(A, B, *, left=True) -> Tensor:
     if _wants_grad(x, y):
         return emit(OPS["linalg_solve"], "LinalgSolveExBackward0", data, (x, y), (xa, ya))
     return Tensor._make(data)
+
+
+def _getrf_info(a: np.ndarray) -> np.ndarray:
+    from .lu import _getrf
+    return _getrf(a)[3]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:

@@ -17,7 +17,8 @@ from .record import _operands, _return_type, _wants_grad, as_tensor_arg, emit, r
 
 for _name, _fields in (("linalg_lu", ("P", "L", "U")), ("linalg_lu_factor", ("LU", "pivots")),
                        ("linalg_lu_factor_ex", ("LU", "pivots", "info")),
-                       ("lu_unpack", ("P", "L", "U"))):
+                       ("lu_unpack", ("P", "L", "U")), ("linalg_inv_ex", ("inverse", "info")),
+                       ("linalg_solve_ex", ("result", "info"))):
     setattr(return_types, _name, _return_type(_name, _fields))
 
 
@@ -213,3 +214,55 @@ def lu_solve_deprecated(b, LU_data, LU_pivots) -> Tensor:
     with the arguments in the older order."""
     return lu_solve(LU_data, LU_pivots, b)
 
+
+
+# ---- inv_ex, solve_ex: the inverse and the solve with LAPACK's info instead of an error --------
+def _lu_inverse_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A^-1 B through A's LU factors with no singularity check: a zero pivot gives inf/nan, as
+    LAPACK's getrs does (the pattern of infs and nans may differ from MKL's)."""
+    from .matrix import _substitute
+    lu_, _, perm, _ = _getrf(a)
+    L, U = _unpack(lu_)
+    pb = np.take_along_axis(np.broadcast_to(b, np.broadcast_shapes(b.shape[:-2], a.shape[:-2])
+                                            + b.shape[-2:]), perm[..., :, None], -2)
+    with np.errstate(all="ignore"):
+        return _substitute(U, _substitute(L, pb, True), True)
+
+
+def inv_ex(A, *, check_errors=False):
+    """``(inverse, info)``: the inverse, and for each matrix the 1-based index of its first zero
+    pivot (0 if invertible); a singular matrix raises only with ``check_errors``."""
+    from .linalg import _singular, inv
+    x = as_tensor_arg(A)
+    info = _getrf(x._data)[3] if x._data.size else np.zeros(x.shape[:-2], np.int32)
+    if not np.any(info):
+        return return_types.linalg_inv_ex(inv(x), Tensor._make(info))
+    if check_errors:
+        raise _singular("linalg.inv_ex", x._data)
+    n = x.shape[-1]
+    data = _lu_inverse_solve(x._data, np.eye(n, dtype=x._data.dtype))
+    return return_types.linalg_inv_ex(Tensor._make(np.asarray(data, x._data.dtype)),
+                                      Tensor._make(info))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)``: ``linalg.solve``, with the first zero pivot's 1-based index per
+    matrix (0 if none) instead of an error unless ``check_errors``."""
+    from .linalg import solve
+    x, y = as_tensor_arg(A), as_tensor_arg(B)
+    info = _getrf(x._data)[3] if x._data.size else np.zeros(x.shape[:-2], np.int32)
+    if not np.any(info):
+        return return_types.linalg_solve_ex(solve(x, y, left=left), Tensor._make(info))
+    if check_errors:
+        raise LinAlgError("torch.linalg.solve_ex: The solver failed because the input matrix is "
+                          "singular.")
+    xa, ya, _ = _operands(x, y, True)
+    vector = ya.ndim == 1 or (ya.ndim == xa.ndim - 1 and ya.shape == xa.shape[:-1])
+    if not left:
+        xa, ya = np.swapaxes(xa, -1, -2), np.swapaxes(ya, -1, -2)
+    data = _lu_inverse_solve(xa, ya[..., None] if vector else ya)
+    data = data[..., 0] if vector else data
+    if not left:
+        data = np.swapaxes(data, -1, -2)
+    return return_types.linalg_solve_ex(Tensor._make(np.ascontiguousarray(data, xa.dtype)),
+                                        Tensor._make(info))

@@ -177,6 +177,15 @@ print(grads(A, batch, B))
 Pu, Lu, Uu = torch.lu_unpack(F_.LU, F_.pivots)
 print(Pu, Lu.sum(), Uu.sum(), name(Uu))
 
+# solve: batches of vectors, left=False; inv_ex, solve_ex
+xs = torch.linalg.solve(batch, B[:2, :1].expand(2, 3) + 1)
+xr = torch.linalg.solve(A, B.mT[:, :3] * 1, left=False)
+print(xs, name(xs), xr, name(xr))
+(xs.sum() + xr.sin().sum()).backward()
+print(grads(A, batch, B))
+print(torch.linalg.inv_ex(batch).info, torch.linalg.inv_ex(torch.tensor([[1.0, 2.0], [2.0, 4.0]])),
+      torch.linalg.solve_ex(torch.tensor([[1.0, 2.0], [2.0, 4.0]]), torch.ones(2, 1)))
+
 # errors
 for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.ones(2, 2)),
           lambda: torch.linalg.cholesky(torch.stack([torch.eye(2), -torch.eye(2)])),
@@ -191,7 +200,10 @@ for f in (lambda: torch.linalg.cholesky(B), lambda: torch.linalg.cholesky(torch.
           lambda: torch.linalg.multi_dot([B, B]), lambda: torch.linalg.cond(A, 3),
           lambda: torch.addmm(v[:2], B[:2], A[:2]), lambda: torch.addmm(A, B, A),
           lambda: torch.linalg.lu_factor(torch.zeros(2, 2)),
-          lambda: torch.linalg.lu(A, pivot=False)):
+          lambda: torch.linalg.lu(A, pivot=False),
+          lambda: torch.linalg.inv(torch.stack([torch.eye(2), torch.zeros(2, 2)])),
+          lambda: torch.linalg.solve(torch.zeros(2, 2), torch.ones(2)),
+          lambda: torch.linalg.solve(A, v[:2])):
     try:
         f()
     except RuntimeError as e:
