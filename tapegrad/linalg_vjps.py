@@ -196,8 +196,7 @@ def _linalg_qr_vjp(xp, g, rec, a, b, out):
     if m >= n:
         return (_qr_square_backward(xp, ext, gQ, gR, Q, R),)
     # m < n: A = [X | Y] with X = Q U square; R = [U | V], V = Q^T Y.
-    X_Y = a
-    Y = xp.getitem(X_Y, (Ellipsis, slice(None), slice(m, n)))
+    Y = xp.getitem(a, (Ellipsis, slice(None), slice(m, n)))
     U, gU = (xp.getitem(x, (Ellipsis, slice(None), slice(0, m))) for x in (R, gR))
     gV = xp.getitem(gR, (Ellipsis, slice(None), slice(m, n)))
     gY = xp.matmul(Q, gV)
@@ -227,13 +226,12 @@ def _linalg_eigh_vjp(xp, g, rec, a, b, out):
 @_st("linalg_svd", "LinalgSvdBackward0", 1, (_OUT,), params=("m", "n", "ucols", "vrows"))
 def _linalg_svd_vjp(xp, g, rec, a, b, out):
     ext = _ext(xp)
-    m, n, _, vrows = rec.params
+    m, n = rec.params[:2]
     k = min(m, n)
     # With full_matrices the extra columns of U and rows of Vh take no part (as PyTorch).
     U, gU = (_part(xp, x, slice(0, m), slice(0, k)) for x in (out, g))
     S, gS = (xp.getitem(x, (Ellipsis, m, slice(0, k))) for x in (out, g))
     Vh, gVh = (_part(xp, x, slice(m + 1, m + 1 + k), slice(0, n)) for x in (out, g))
-    del vrows
     has_u, has_v = not _zero(gU), not _zero(gVh)
     if not has_u and not has_v:
         return (xp.matmul(U * _row(xp, gS), Vh),)
