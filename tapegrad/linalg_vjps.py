@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import _A, _A_OUT, _B, _NONE, NP, _st
+from .ops import _A, _A_OUT, _B, _NONE, NP, _st, cofactors
 
 _OUT = frozenset(("out",))
 _AB = frozenset(("a", "b"))
@@ -138,17 +138,8 @@ def _linalg_slogdet_vjp(xp, g, rec, a, b, out):
         try:
             return (np.linalg.solve(np.swapaxes(a, -1, -2), gl[..., None, None] * eye),)
         except np.linalg.LinAlgError:  # singular: the same formula, cofactors over det = 0
-            return (gl[..., None, None] * _cofactors(a) / np.linalg.det(a)[..., None, None],)
+            return (gl[..., None, None] * cofactors(a) / np.linalg.det(a)[..., None, None],)
     return (xp.linalg_solve(_mT(xp, a), _col(xp, _col(xp, gl)) * eye),)
-
-
-def _cofactors(a):
-    """The cofactor matrix det(A) A^-T, also for a singular A (through the SVD)."""
-    u, s, vh = np.linalg.svd(a)
-    k = s.shape[-1]
-    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(k)], -1)
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return sign[..., None, None] * (u * others[..., None, :]) @ vh
 
 
 @_st("linalg_vector_norm0", "LinalgVectorNormBackward0", 1, (_NONE,))

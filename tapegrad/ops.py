@@ -613,9 +613,21 @@ def _linalg_inv_vjp(xp, g, rec, a, b, out):
 
 @_st("linalg_det", "LinalgDetBackward0", 1, (_A_OUT,))
 def _linalg_det_vjp(xp, g, rec, a, b, out):
-    # g * det(A) * inv(A)^T: an invertible A (a singular one needs the SVD form; not done).
+    # g * det(A) * inv(A)^T, the cofactor matrix; with numpy it is computed through the SVD,
+    # which also holds for a singular A (as PyTorch's backward does).
+    if xp is NP:
+        return (g[..., None, None] * cofactors(a),)
     scale = xp.expand_dims(xp.expand_dims(g * out, -1), -1)
     return (scale * xp.swapaxes(xp.linalg_inv(a), -1, -2),)
+
+
+def cofactors(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix det(A) A^-T, also for a singular A (through the SVD)."""
+    u, s, vh = np.linalg.svd(a)
+    k = s.shape[-1]
+    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(k)], -1)
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * (u * others[..., None, :]) @ vh
 
 
 @_st("linalg_solve", "LinalgSolveExBackward0", 2, (_A_OUT, _A))

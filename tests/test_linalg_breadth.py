@@ -344,3 +344,19 @@ def test_singular_slogdet_gradient_is_infinite_as_pytorch():
     assert sign.item() == 0 and logabs.item() == -np.inf
     logabs.backward()
     assert np.all(np.isinf(_np(a.grad)))
+
+
+def test_det_of_a_singular_matrix_has_the_cofactor_gradient():
+    # d det(A) / dA is the cofactor matrix, singular A included (PyTorch 2.13 gives zeros
+    # for this rank-1 matrix; README says where tapegrad differs).
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    A = tapegrad.tensor(a, requires_grad=True)
+    tapegrad.linalg.det(A).backward()
+    np.testing.assert_allclose(A.grad.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    eps, fd = 1e-6, np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            d = np.zeros((2, 2))
+            d[i, j] = eps
+            fd[i, j] = (np.linalg.det(a + d) - np.linalg.det(a - d)) / (2 * eps)
+    np.testing.assert_allclose(A.grad.numpy(), fd, atol=1e-6)
