@@ -26,6 +26,8 @@ SAVED_HOOKS: list = []
 # the forward or tapegrad.compile traces a function (inputs: the operands as the op was given them).
 # Comparisons, which record nothing, call f(None, inputs, out, ufunc).
 FORWARD_WATCHERS: list = []
+# Callables f(tensor), called before each in-place write to a tensor while a trace runs.
+WRITE_WATCHERS: list = []
 
 
 def provide(name: str, fn: Callable) -> Callable:

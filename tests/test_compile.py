@@ -261,3 +261,123 @@ def test_explain_reports_graphs_breaks_and_kernels():
     assert report.graph_count == 0 and report.graph_break_count == 1
     assert "Tensor.__float__() reads a tensor's value" in report.break_reasons[0]
     assert "test_compile.py" in report.break_reasons[0]
+
+
+def _same(f, cf, *xs):
+    """Compiled equals eager on these inputs: values and every leaf's gradient."""
+    outs = []
+    for fn in (f, cf, cf):
+        for x in xs:
+            if isinstance(x, torch.Tensor) and x.requires_grad:
+                x.grad = None
+        out = fn(*xs)
+        out.backward()
+        outs.append((out.detach().numpy().copy(),
+                     [x.grad.numpy().copy() if isinstance(x, torch.Tensor) and x.grad is not None
+                      else None for x in xs]))
+    for got in outs[1:]:
+        np.testing.assert_allclose(got[0], outs[0][0], rtol=1e-6)
+        for g, w in zip(got[1], outs[0][1]):
+            assert (g is None) == (w is None)
+            if g is not None:
+                np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_constant_tensors_inside_the_function():
+    _same(lambda x: (x @ torch.ones(2, 2) * torch.tensor([1.0, 2.0])).sum(),
+          torch.compile(lambda x: (x @ torch.ones(2, 2) * torch.tensor([1.0, 2.0])).sum()),
+          torch.randn(3, 2, requires_grad=True))
+
+
+def test_the_same_tensor_passed_twice_is_part_of_the_signature():
+    f = lambda x, y: (x * 2 + y).sum()  # noqa: E731
+    cf = torch.compile(f)
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    cf(x, x)
+    cf(x, x)
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = torch.tensor([10.0, 20.0], requires_grad=True)
+    out = cf(a, b)
+    out.backward()
+    assert out.item() == 36.0 and a.grad.tolist() == [2.0, 2.0] and b.grad.tolist() == [1.0, 1.0]
+
+
+def test_module_changes_are_seen():
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 2)
+            self.act = torch.tanh
+
+        def forward(self, x):
+            y = self.act(self.lin(x))
+            return y * 2 if self.training else y * 3
+    m = M()
+    cm = torch.compile(m)
+    x = torch.randn(4, 2)
+    for change in (lambda: None, m.eval, lambda: setattr(m, "act", torch.sigmoid),
+                   lambda: setattr(m, "lin", torch.nn.Linear(2, 2))):
+        change()
+        for _ in range(2):
+            np.testing.assert_allclose(cm(x).detach().numpy(), m(x).detach().numpy(),
+                                       rtol=1e-6)
+
+
+def test_writes_hooks_and_backward_inside_break_the_trace():
+    buf = torch.zeros(2)
+
+    def write(x):
+        buf.add_(1.0)
+        return (x * buf).sum()
+    cw = torch.compile(write)
+    x = torch.ones(2, requires_grad=True)
+    assert [cw(x).item() for _ in range(3)] == [2.0, 4.0, 6.0]
+
+    def hooked(x):
+        h = x * 2
+        h.register_hook(lambda g: g * 10)
+        return h.sum()
+    ch = torch.compile(hooked)
+    for _ in range(2):
+        x.grad = None
+        ch(x).backward()
+        assert x.grad.tolist() == [20.0, 20.0]
+
+
+def test_a_value_dependent_shape_runs_eagerly():
+    f = lambda x: ((x[x > 0] * 2 + 1) * 3).sum()  # noqa: E731
+    cf = torch.compile(f)
+    cf(torch.tensor([1.0, 2.0, 3.0, -1.0]))
+    cf(torch.tensor([1.0, 2.0, 3.0, -1.0]))
+    y = torch.tensor([1.0, -2.0, -3.0, -1.0], requires_grad=True)
+    out = cf(y)
+    out.backward()
+    assert out.item() == 9.0 and y.grad.tolist() == [6.0, 0.0, 0.0, 0.0]
+
+
+def test_an_argument_returned_is_the_callers_tensor():
+    cf = torch.compile(lambda x: (x, x * 2))
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(2):
+        x.grad = None
+        a, b = cf(x)
+        assert a is x
+        (a.sum() + b.sum()).backward()
+        assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_relu_of_minus_infinity_is_zero_in_a_fused_run():
+    cf = torch.compile(lambda a: torch.relu(a * 1) + 0)
+    a = torch.tensor([-float("inf"), 1.0, -1.0])
+    for _ in range(2):
+        assert cf(a).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_an_output_written_in_place_raises_at_backward():
+    cf = torch.compile(lambda x: x.exp())
+    x = torch.tensor([0.0, 1.0], requires_grad=True)
+    cf(x)
+    y = cf(x)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -50,7 +50,7 @@ def explain(fn: Callable) -> Callable:
     eagerly, once) and report what ``tapegrad.compile`` would make of it."""
 
     def run(*args, **kwargs) -> ExplainOutput:
-        _, program, reason = run_traced(fn, args, kwargs, False)
+        _, program, reason, _ = run_traced(fn, args, kwargs, False)
         if program is None:
             return ExplainOutput(0, 1, [reason])
         steps = plan_forward(program)

@@ -31,7 +31,7 @@ EXPR = {
     "exp": "exp(a)", "log": "log(a)", "log1p": "log1p(a)", "expm1": "expm1(a)",
     "sqrt": "sqrt(a)", "rsqrt": "1 / sqrt(a)", "sin": "sin(a)", "cos": "cos(a)",
     "tan": "tan(a)", "tanh": "tanh(a)", "abs": "abs(a)", "square": "a * a",
-    "reciprocal": "1 / a", "relu": "where(a > 0, a, 0 * a)",
+    "reciprocal": "1 / a", "relu": "where(a > 0, a, 0)",
     "sigmoid": "where(a >= 0, 1, exp(-abs(a))) / (1 + exp(-abs(a)))",
     "leaky_relu": "where(a > 0, a, a * slope)",
     "clamp": "minimum(maximum(a, lo), hi)", "maximum": "maximum(a, b)",
@@ -358,7 +358,7 @@ class FusedRun:
                     if not self._carries(x, carrying):
                         continue
                     dest = f"g{inside[x]}"
-                elif ref in target_of:
+                elif kind in (IN, NODE) and ref in target_of:
                     dest = target_of[ref]
                 else:
                     continue
@@ -383,7 +383,7 @@ class FusedRun:
                 continue
             node = program.nodes[j]
             for ref, formula in zip(node.operands, node.op.grads):
-                if not formula or ref not in carrying:
+                if not formula or ref[0] not in (IN, NODE) or ref not in carrying:
                     continue
                 if ref[0] == NODE and ref[1] in inside:
                     live.add(ref[1])

@@ -23,6 +23,16 @@ from .trace import CONST, IN, NODE, Comparison, Program
 _lock = threading.Lock()  # a record takes one call's saved values at a time
 
 
+def _in(ref, refs: set) -> bool:
+    """``ref in refs`` for any ref: a constant's holds an array, which does not hash."""
+    return ref[0] in (IN, NODE) and ref in refs
+
+
+class ShapeChanged(Exception):
+    """A replayed node's value has another shape than at the trace: the shape depended on
+    values (a boolean mask, say). The call runs eagerly instead."""
+
+
 class Replay:
     """A program made runnable for one set of inputs that carry gradients."""
 
@@ -32,7 +42,7 @@ class Replay:
         nodes = program.nodes
         carrying = {(IN, k) for k in grad_inputs}
         for j, node in enumerate(nodes):
-            if type(node.op) is not Comparison and any(r in carrying for r in node.operands):
+            if type(node.op) is not Comparison and any(_in(r, carrying) for r in node.operands):
                 carrying.add((NODE, j))
         self.carrying = carrying
         self.carries = [(NODE, j) in carrying for j in range(len(nodes))]
@@ -42,7 +52,7 @@ class Replay:
         self.records: dict = {}
         for j, node in enumerate(nodes):
             if self.carries[j] and j not in fused:
-                ins = tuple(0 if r in carrying else None for r in node.operands)
+                ins = tuple(0 if _in(r, carrying) else None for r in node.operands)
                 self.records[j] = Record(node.op, node.name, ins, NOTHING, node.params, (),
                                          node.shape, node.dtype, ())
         self.run_steps = [k for k, s in enumerate(self.steps) if type(s) is not int]
@@ -89,6 +99,8 @@ class Replay:
                 out = rule.fn(xs, params, node)
             if type(out) is not np.ndarray or out.dtype != node.dtype:
                 out = np.asarray(out, dtype=node.dtype)
+            if out.shape != node.shape:
+                raise ShapeChanged(f"{node.name}: shape {out.shape}, traced {node.shape}")
             vals[step] = out
             if keep and step in records:
                 saved[step] = self._saved(records[step], node, xs, out, params)
@@ -121,7 +133,7 @@ class Replay:
             adj[ref] = g if prev is None else prev + g
 
         for ((kind, x), _), g in zip(program.outputs, grads):
-            if g is not None and (kind, x) in carrying:
+            if g is not None and _in((kind, x), carrying):
                 add((kind, x), np.asarray(g), vals[x] if kind == NODE else ins[x])
         nodes = program.nodes
         with np.errstate(all="ignore"):
@@ -141,7 +153,7 @@ class Replay:
                     finally:
                         rec.saved = NOTHING
                 for ref, gi in zip(nodes[step].operands, grads_in):
-                    if gi is None or ref not in carrying:
+                    if gi is None or not _in(ref, carrying):
                         continue
                     kind, x = ref
                     add(ref, np.asarray(gi), vals[x] if kind == NODE else ins[x])

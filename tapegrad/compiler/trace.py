@@ -27,7 +27,8 @@ from ..engine import reachable
 from ..forward.record import _operands, emit
 from ..ops import OPS
 from ..random import Generator
-from ..registry import FORWARD_WATCHERS
+from ..nn.modules import Module
+from ..registry import FORWARD_WATCHERS, WRITE_WATCHERS
 from ..tape import TLS, format_record, type_str
 from ..tensor import Tensor
 from .rules import RULES
@@ -38,6 +39,10 @@ _CREATION = _PKG + "creation.py"
 _FROM_DATA = frozenset(("tensor", "as_tensor", "from_numpy"))
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__bool__", "__float__", "__int__",
                 "__index__", "__repr__", "__str__", "__format__")
+# Calls whose effect a replay would not repeat.
+_EFFECTS = {"register_hook": "a hook registered inside the function",
+            "retain_grad": "retain_grad() inside the function",
+            "requires_grad_": "requires_grad_() inside the function"}
 
 IN, NODE, CONST, PY = "in", "node", "const", "py"
 
@@ -107,6 +112,8 @@ class _Capture:
         self.made: dict = {}        # id -> (tensor, "const" | "derived"), unrecorded tensors
         self.reason: str | None = None
         self.fullgraph = fullgraph
+        self.modules: dict = {}     # id -> module, every module called (their state is guarded)
+        self.originals: dict = {}   # id(proxy) -> the caller's tensor it stands for
 
     def stop(self, reason: str) -> None:
         if self.reason is None:
@@ -161,15 +168,35 @@ def _traced_make(data, requires_grad=False):
     return t
 
 
-def _value_read(name: str, orig):
-    def read(self, *args, **kwargs):
+def _breaking(name: str, orig, reason: str):
+    """``Tensor.<name>``, made to break the trace running on this thread."""
+    def call(self, *args, **kwargs):
         cap = _mine()
         if cap is not None:
-            cap.stop(f"Tensor.{name}() reads a tensor's value into Python")
+            cap.stop(reason)
+            # On a proxy, act on the caller's tensor (numpy() of a tensor that does not
+            # require grad works; requires_grad_() is the caller's to set).
+            self = cap.originals.get(id(self), self)
         return orig(self, *args, **kwargs)
-    read.__name__ = name
-    read.__doc__ = orig.__doc__
-    return read
+    call.__name__ = name
+    call.__doc__ = orig.__doc__
+    return call
+
+
+def _write(t) -> None:
+    cap = _mine()
+    if cap is not None:
+        cap.stop("an in-place write (a replay would not repeat it)")
+
+
+def _module_call(self, *args, **kwargs):
+    cap = _mine()
+    if cap is not None:
+        cap.modules[id(self)] = self
+    return _orig_module_call(self, *args, **kwargs)
+
+
+_orig_module_call = Module.__call__
 
 
 _orig_random32 = Generator.random32
@@ -208,17 +235,24 @@ class _Installed:
     def __enter__(self):
         _lock.acquire()
         _active.append(self.cap)
-        self.saved = {name: Tensor.__dict__[name] for name in _VALUE_READS
+        reasons = {name: f"Tensor.{name}() reads a tensor's value into Python"
+                   for name in _VALUE_READS}
+        reasons.update(_EFFECTS)
+        self.saved = {name: Tensor.__dict__[name] for name in reasons
                       if name in Tensor.__dict__}
         for name, orig in self.saved.items():
-            setattr(Tensor, name, _value_read(name, orig))
+            setattr(Tensor, name, _breaking(name, orig, reasons[name]))
         Tensor._make = staticmethod(_traced_make)
         Generator.random32 = _traced_random32
+        Module.__call__ = _module_call
         FORWARD_WATCHERS.append(_watch)
+        WRITE_WATCHERS.append(_write)
         return self
 
     def __exit__(self, *exc):
+        WRITE_WATCHERS.remove(_write)
         FORWARD_WATCHERS.remove(_watch)
+        Module.__call__ = _orig_module_call
         Generator.random32 = _orig_random32
         Tensor._make = staticmethod(_orig_make)
         for name, orig in self.saved.items():
@@ -242,7 +276,9 @@ def run_traced(fn, args: tuple, kwargs: dict, fullgraph: bool):
     tape = st.tape
     start = tape.next_slot
     rebound = len(tape.rebound)
+    epoch = tape.epoch
     cap = _Capture(fullgraph)
+    cap.originals = {id(p): x for p, x in zip(proxies, leaves) if p is not x}
     grad_mode = st.grad_enabled
     versions = [x._vc[0] for x in leaves if isinstance(x, Tensor)]
     p_args, p_kwargs = unflatten(in_tree, proxies)
@@ -264,10 +300,13 @@ def run_traced(fn, args: tuple, kwargs: dict, fullgraph: bool):
         cap.reason = cap.reason or "an in-place write to an argument"
     if len(tape.rebound) != rebound:
         cap.reason = cap.reason or "an in-place write to a tensor"
+    if tape.epoch != epoch:
+        cap.reason = cap.reason or "a backward pass inside the function"
     result = _eager_result(result, out_leaves, out_tree, leaves, proxies, grad_mode, hidden)
+    modules = list(cap.modules.values())
     if cap.reason is not None:
-        return result, None, cap.reason
-    return result, program, None
+        return result, None, cap.reason, modules
+    return result, program, None, modules
 
 
 def _proxy(x: Tensor):
@@ -292,9 +331,13 @@ def _eager_result(result, out_leaves, out_tree, leaves, proxies, grad_mode, hidd
     proxy_ids = {id(p) for p, x in zip(proxies, leaves) if p is not x} | {id(h) for h in hidden}
     if not proxy_ids and grad_mode:
         return result
+    original = {id(p): x for p, x in zip(proxies, leaves) if p is not x}
     fixed = []
     for t in out_leaves:
-        if isinstance(t, Tensor) and t._rg and (not grad_mode or not _needs_caller(t, proxy_ids)):
+        if isinstance(t, Tensor) and id(t) in original:
+            t = original[id(t)]  # an argument returned: the caller's tensor itself
+        elif isinstance(t, Tensor) and t._rg and (
+                not grad_mode or not _needs_caller(t, proxy_ids)):
             t = t.detach()
         fixed.append(t)
     return unflatten(out_tree, fixed)
@@ -333,7 +376,7 @@ def _build(cap: _Capture, leaves, proxies, out_leaves, out_tree, start: int) -> 
     def ref_of(x):
         if not isinstance(x, Tensor):
             if isinstance(x, np.ndarray):
-                return (CONST, x.copy())
+                raise _Unsupported("a numpy array operand (its values may change unseen)")
             return (PY, x)
         r = source.get(id(x))
         if r is not None:
@@ -343,7 +386,7 @@ def _build(cap: _Capture, leaves, proxies, out_leaves, out_tree, start: int) -> 
             if made[1] != "const":
                 raise _Unsupported("a recorded op reads a tensor computed outside the graph "
                                    "(an op under no_grad, on integers, or detach())")
-            r = (CONST, x._data)
+            r = (CONST, x._data.copy())  # the caller may write to the one it was given
         elif x._slot is not None and x._tape is TLS.s.tape and x._slot >= start:
             raise _Unsupported("a recorded op reads a tensor the trace did not see made")
         else:  # made before the call: read live on every call
@@ -392,11 +435,14 @@ def _build(cap: _Capture, leaves, proxies, out_leaves, out_tree, start: int) -> 
             outputs.append(((PY, t), False))  # a Python value: the same on every call
             continue
         r = source.get(id(t))
+        if r is not None and r[0] == NODE and any(
+                np.may_share_memory(t._data, x._data) for x in keep if _is_input(x, source)):
+            raise _Unsupported("an output that is a view of an input")
         if r is None:
             made = cap.made.get(id(t))
             if made is None or made[1] != "const":
                 raise _Unsupported("the result holds a tensor computed outside the graph")
-            r = (CONST, t._data)
+            r = (CONST, t._data.copy())
         outputs.append((r, True))
     return Program(nodes, inputs, outputs, out_tree)
 
@@ -431,6 +477,11 @@ def listing(program: Program) -> str:
     return "\n".join(lines)
 
 
+def _is_input(x, source: dict) -> bool:
+    r = source.get(id(x))
+    return r is not None and r[0] == IN
+
+
 def _live(value, arrays: dict, made: dict):
     """An index param with each array in it replaced by the ref it came from."""
     if isinstance(value, tuple):
@@ -442,7 +493,7 @@ def _live(value, arrays: dict, made: dict):
         if r is None:
             for t, kind in made.values():
                 if t._data is value and kind == "const":
-                    return Ref((CONST, value))
+                    return Ref((CONST, value.copy()))
             raise _Unsupported("an index array the trace cannot trace back to a tensor")
         return Ref(r)
     return value

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ops import OPS
+from ..registry import WRITE_WATCHERS
 from ..tape import TLS
 from ..tensor import Tensor
 from .index import _index, _index_error, index_put
@@ -14,6 +15,9 @@ from .record import _type_name, _wants_grad, emit
 
 
 def _check_inplace_allowed(x: Tensor) -> None:
+    if WRITE_WATCHERS:  # a tapegrad.compile trace: an in-place write is a graph break
+        for watch in WRITE_WATCHERS:
+            watch(x)
     if not TLS.s.grad_enabled:
         return
     if x._slot is None and x._rg:
