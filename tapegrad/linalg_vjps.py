@@ -95,6 +95,16 @@ def _zero(g) -> bool:
     return not np.any(getattr(g, "_data", g))
 
 
+def solve_grads(xp, a, g, out, left: bool) -> tuple:
+    """For X = A^-1 B (``left``) or X = B A^-1, with X = ``out``: the gradients of B and of A
+    from X's gradient ``g``."""
+    if left:
+        gb = xp.linalg_solve(_mT(xp, a), g)
+        return gb, -xp.matmul(gb, _mT(xp, out))
+    gb = _mT(xp, xp.linalg_solve(a, _mT(xp, g)))
+    return gb, -xp.matmul(_mT(xp, out), gb)
+
+
 def _mT(xp, x):
     return xp.swapaxes(x, -1, -2)
 
@@ -312,12 +322,7 @@ def _linalg_solve_triangular_vjp(xp, g, rec, a, b, out):
     tri = a * mask.astype(rec.dtype)
     if unit:
         tri = tri + np.eye(n, dtype=rec.dtype)
-    if left:
-        gb = xp.linalg_solve(_mT(xp, tri), g)
-        ga = -xp.matmul(gb, _mT(xp, out))
-    else:
-        gb = _mT(xp, xp.linalg_solve(tri, _mT(xp, g)))
-        ga = -xp.matmul(_mT(xp, out), gb)
+    gb, ga = solve_grads(xp, tri, g, out, left)
     ga = xp.unbroadcast(ga * mask.astype(rec.dtype), sa) if rec.ins[0] is not None else None
     gb = xp.unbroadcast(gb, sb) if rec.ins[1] is not None else None
     return ga, gb

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .linalg_vjps import _OUT, NP, _ext, _mT, _part
+from .linalg_vjps import _OUT, NP, _ext, _mT, _part, solve_grads
 from .ops import _A, _B, _NONE, _st
 
 
@@ -126,12 +126,7 @@ def _linalg_lu_solve_vjp(xp, g, rec, a, b, out):
     L, U = _lu_parts(xp, a, n, n, rec.dtype)
     A = _unpermute(xp, xp.matmul(L, U), perm)
     Aop = _mT(xp, A) if adjoint else A
-    if left:
-        gb = xp.linalg_solve(_mT(xp, Aop), g)
-        gaop = -xp.matmul(gb, _mT(xp, out))
-    else:
-        gb = _mT(xp, xp.linalg_solve(Aop, _mT(xp, g)))
-        gaop = -xp.matmul(_mT(xp, out), gb)
+    gb, gaop = solve_grads(xp, Aop, g, out, left)
     glu = None
     if rec.ins[0] is not None:
         # dA = P (dL U + L dU): gL = tril(P^T gA U^T, -1), gU = triu(L^T P^T gA).
