@@ -180,15 +180,8 @@ def vjp(func, *primals, has_aux: bool = False):
     nums = tuple(range(len(primals)))
     alive = [True]
     with enable_grad(), _until_return(alive):
-        args, leaves, specs, outer = _wrap_args(primals, nums, alive)
-        output, aux = _split_aux(func(*args), has_aux, "vjp(f, *primals)")
-        out_flat, out_spec = flatten(output)
-        for o in out_flat:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"vjp(f, *primals): Expected f to be a function that has "
-                                   f"only Tensor outputs, got: {type(o)}")
-        flat = [x for group in leaves for x in group]
-        create = outer or _reaches_outside(out_flat, flat)
+        leaves, specs, output, aux, out_flat, out_spec, flat, create = _run_wrapped(
+            func, primals, {}, nums, alive, has_aux, "vjp(f, *primals)", "vjp(f, *primals)")
 
     def vjp_fn(cotangents, *, retain_graph: bool = True, create_graph: bool | None = None):
         ct_flat, ct_spec = flatten(cotangents)
@@ -206,6 +199,22 @@ def vjp(func, *primals, has_aux: bool = False):
 
     result = (_detach(output, create), vjp_fn)
     return result + (_detach(aux, create),) if has_aux else result
+
+
+def _run_wrapped(func, args, kwargs, nums, alive, has_aux, who: str, what: str) -> tuple:
+    """Call ``func`` on the differentiated arguments wrapped (vjp, jacrev): the wrapped leaves
+    and their structure, the output (flat, with its structure) and aux, whether the result
+    must keep a graph. ``who``/``what`` name the caller in PyTorch's messages."""
+    args, leaves, specs, outer = _wrap_args(args, nums, alive)
+    output, aux = _split_aux(func(*args, **kwargs), has_aux, who)
+    out_flat, out_spec = flatten(output)
+    for o in out_flat:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{what}: Expected f to be a function that has only Tensor "
+                               f"outputs, got: {type(o)}")
+    flat = [x for group in leaves for x in group]
+    return leaves, specs, output, aux, out_flat, out_spec, flat, \
+        outer or _reaches_outside(out_flat, flat)
 
 
 def _short(spec) -> str:
@@ -234,15 +243,9 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
         nums = _argnums(argnums, len(args))
         alive = [True]
         with enable_grad(), _until_return(alive):
-            args, leaves, specs, outer = _wrap_args(args, nums, alive)
-            output, aux = _split_aux(func(*args, **kwargs), has_aux, "jacrev(f)(*args)")
-            out_flat, out_spec = flatten(output)
-            for o in out_flat:
-                if not isinstance(o, Tensor):
-                    raise RuntimeError(f"jacrev(f, ...)(*args): Expected f to be a function that "
-                                       f"has only Tensor outputs, got: {type(o)}")
-            flat = [x for group in leaves for x in group]
-            create = outer or _reaches_outside(out_flat, flat)
+            leaves, specs, output, aux, out_flat, out_spec, flat, create = _run_wrapped(
+                func, args, kwargs, nums, alive, has_aux, "jacrev(f)(*args)",
+                "jacrev(f, ...)(*args)")
             per_out = []
             for o in out_flat:
                 rows = [[] for _ in flat]
