@@ -360,3 +360,14 @@ def test_det_of_a_singular_matrix_has_the_cofactor_gradient():
             d[i, j] = eps
             fd[i, j] = (np.linalg.det(a + d) - np.linalg.det(a - d)) / (2 * eps)
     np.testing.assert_allclose(A.grad.numpy(), fd, atol=1e-6)
+
+
+def test_torch_norm_nuc_is_the_nuclear_norm():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    A = tapegrad.tensor(a, requires_grad=True)
+    n = tapegrad.norm(A, p="nuc")
+    n.backward()
+    u, s, vh = np.linalg.svd(a)
+    np.testing.assert_allclose(n.item(), s.sum(), rtol=1e-12)
+    np.testing.assert_allclose(A.grad.numpy(), u @ vh, rtol=1e-10)  # d||A||_* = U V^T
+    assert A.norm(p="nuc", dim=(0, 1), keepdim=True).shape == (1, 1)

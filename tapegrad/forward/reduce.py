@@ -201,9 +201,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, **kwargs):
     """The vector p-norm over ``dim`` (all elements by default): ``p`` 2 (also ``'fro'``), 1, inf
-    or any other number. Matrix norms are not supported."""
+    or any other number; ``p='nuc'`` is the nuclear norm of the matrices over ``dim`` (the last
+    two by default), as ``linalg.matrix_norm``."""
     dim, keepdim = _reduce_args(dim, keepdim, kwargs)
     x = as_tensor_arg(input)
+    if p == "nuc":
+        from .decomp import matrix_norm  # decomp builds on this module: imported when needed
+        return matrix_norm(x, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim,
+                           dtype=dtype)
     if dtype is not None:
         x = to_dtype(x, dtype)
     if not x.dtype.is_floating_point:
