@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .compiler import describe
 from .engine import reachable
 from .tape import FREED, LEAF, Record, format_record, type_str
 from .tensor import Tensor
@@ -68,6 +69,9 @@ class Explanation:
         self.records = records or []
         self.tape = tape_listing(self.records) if records else ""
         self.kernels = _kernels(self.records) if records else []
+        # A tapegrad.compile call is one record; what it runs is its traced program.
+        self.compiled = [(r.out, describe(r.params[0].replay.program)[0])
+                         for r in self.records if r.op.name == "compiled"]
 
     def __str__(self) -> str:
         if self.message:
@@ -80,6 +84,9 @@ class Explanation:
         else:
             parts += ["", "no fused kernel: no run of two or more elementwise records of one "
                       "shape (the JIT runs every record as a boundary)"]
+        for slot, text in self.compiled:
+            parts += ["", f"%{slot} is a tapegrad.compile call; its traced program and kernels:",
+                      text]
         return "\n".join(parts)
 
     __repr__ = __str__

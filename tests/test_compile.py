@@ -381,3 +381,12 @@ def test_an_output_written_in_place_raises_at_backward():
     y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_tapegrad_explain_shows_a_compiled_calls_program_and_kernels():
+    f = torch.compile(lambda x, w: (torch.tanh(x * w) * 2.0).sum())
+    x, w = torch.randn(3), torch.randn(3, requires_grad=True)
+    f(x, w)
+    text = str(torch.explain(f(x, w)))
+    assert "= compiled %" in text and "is a tapegrad.compile call" in text
+    assert "%1 : f32[3] = tanh %0" in text and "fused backward kernel (recomputes the run)" in text

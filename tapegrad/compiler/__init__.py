@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..jit import clear_cache
-from .fuse import plan_forward
+from .fuse import ARR
+from .replay import Replay
 from .trace import _mine, listing, run_traced
 
 __all__ = ["ExplainOutput", "explain", "is_compiling", "reset"]
@@ -36,12 +37,9 @@ class ExplainOutput:
         out = [f"Graph Count: {self.graph_count}", f"Graph Break Count: {self.graph_break_count}",
                f"Op Count: {self.op_count}", "Break Reasons:"]
         out += [f"  Break Reason {i + 1}: {r}" for i, r in enumerate(self.break_reasons)]
-        for i, (text, kernels) in enumerate(zip(self.programs, self.kernels)):
+        for i, text in enumerate(self.programs):
             out.append(f"Graph {i + 1}:")
             out += ["  " + line for line in text.splitlines()]
-            for source in kernels:
-                out.append("  fused forward kernel:")
-                out += ["    " + line for line in source.splitlines() if line.strip()]
         return "\n".join(out)
 
 
@@ -53,10 +51,41 @@ def explain(fn: Callable) -> Callable:
         _, program, reason, _ = run_traced(fn, args, kwargs, False)
         if program is None:
             return ExplainOutput(0, 1, [reason])
-        steps = plan_forward(program)
-        return ExplainOutput(1, 0, [], len(program.nodes), [listing(program)],
-                             [[s.source for s in steps if type(s) is not int]])
+        text, kernels = describe(program)
+        return ExplainOutput(1, 0, [], len(program.nodes), [text], [kernels])
     return run
+
+
+def describe(program) -> tuple[str, list]:
+    """A traced program as text, each fused run's kernels under its lines: the forward kernel,
+    and the backward kernel for gradients arriving at every value the run hands on (with every
+    input requiring grad). Returns the text and the kernels' sources."""
+    replay = Replay(program, tuple(range(len(program.inputs))))
+    lines = listing(program).splitlines()
+    kernels = []
+    out = lines[:len(program.inputs)]
+    runs = {s.nodes[0]: s for s in replay.steps if type(s) is not int}
+    k = len(program.inputs)
+    j = 0
+    while j < len(program.nodes):
+        run = runs.get(j)
+        if run is None:
+            out.append(lines[k + j])
+            j += 1
+            continue
+        out += [lines[k + i] for i in run.nodes]
+        incoming = [ARR] * len(run.escaping)
+        backward = run._backward_source(incoming, run._reached(incoming, replay.carrying),
+                                        replay.carrying)
+        kernels += [run.source, backward]
+        for name, source in (("fused forward kernel", run.source),
+                             ("fused backward kernel (recomputes the run)", backward)):
+            out.append(f"    {name}:")
+            out += ["      " + line for line in source.splitlines()
+                    if line.strip() and not line.startswith(("import", "from", "#"))]
+        j = run.nodes[-1] + 1
+    out += lines[k + len(program.nodes):]
+    return "\n".join(out), kernels
 
 
 def reset() -> None:

@@ -43,6 +43,9 @@ class _State:
         self.replay, self.vals, self.saved, self.ins = replay, vals, saved, ins
         self.versions, self.fn, self.call, self.tensors = versions, fn, call, tensors
 
+    def __repr__(self) -> str:
+        return f"<a traced program of {len(self.replay.program.nodes)} ops>"
+
     def check(self) -> None:
         """An input written in place since the call: PyTorch's error, not a wrong gradient."""
         if self.saved is None:
