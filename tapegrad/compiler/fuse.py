@@ -19,6 +19,7 @@ import re
 
 import numpy as np
 
+from .. import threads
 from ..jit import compile as jit_compile
 from ..jit.codegen import _Rewrite, render_formula
 from ..jit.plan import KERNEL_DTYPES, LARGE_RUN_ELEMENTS, MAX_RUN
@@ -186,6 +187,7 @@ class FusedRun:
         inside = {j: i for i, j in enumerate(nodes)}
         self.inside = inside
         self.escaping = [j for j in nodes if any(r not in inside for r in readers.get(j, ()))]
+        self.escaping_refs = [(NODE, j) for j in self.escaping]
         # Transcendental values on large arrays are written out for the backward to read:
         # a pass over memory costs less than computing exp or sin again.
         self.loaded = [j for j in nodes if self.n >= STORE_MIN
@@ -262,15 +264,17 @@ class FusedRun:
     def run(self, vals: list, ins: list) -> list:
         """Compute the run; store the values read outside it; return what its backward
         kernel reads: the same arguments, then the values written for it."""
-        n, dtype = self.n, self.dtype
+        n, dtype, shape = self.n, self.dtype, self.shape
         args = self.args(vals, ins)
         outs = [np.empty(n, dtype) for _ in self.written]
         if self.kernel is None:
             self.kernel = _load(self.source, args + outs, n)
-        if n:
+        if n >= threads.PARALLEL_MIN and threads.THREADS > 1:
             _call(self.kernel, n, args + outs)
+        elif n:
+            self.kernel(n, *args, *outs)
         for j, o in zip(self.escaping, outs):
-            vals[j] = o.reshape(self.shape)
+            vals[j] = o.reshape(shape)
         if self.loaded:
             by_node = dict(zip(self.written, outs))
             args = args + [by_node[j] for j in self.loaded]
@@ -280,10 +284,11 @@ class FusedRun:
     def backward(self, args: list, adj: dict, carrying: set, ins: list, vals: list) -> None:
         """Add the run's input gradients to ``adj`` (keyed by ref), from the adjoints that
         arrived for its escaping nodes. ``carrying``: the refs that need gradients."""
-        dtype, n, shape = self.dtype, self.n, self.shape
+        dtype, n = self.dtype, self.n
         incoming, gins = [], []
-        for j in self.escaping:
-            g = adj.pop((NODE, j), None)
+        pop = adj.pop
+        for key in self.escaping_refs:
+            g = pop(key, None)
             if g is None:
                 incoming.append(None)
             elif g.size and (g.ndim == 0 or not any(g.strides)):  # one value, broadcast
@@ -291,34 +296,42 @@ class FusedRun:
                 gins.append(dtype.type(g.reshape(-1)[0]))
             else:
                 incoming.append(ARR)
-                g = np.asarray(g, dtype=dtype)
-                gins.append(g.reshape(-1) if g.flags.c_contiguous else
-                            np.array(g, order="C").reshape(-1))
-        if all(k is None for k in incoming):
-            return
+                if g.dtype != dtype or not g.flags.c_contiguous:
+                    g = np.array(g, dtype=dtype, order="C")
+                gins.append(g.reshape(-1))
         key = tuple(incoming)
         found = self.backward_kernels.get(key)
         if found is None:
+            if all(k is None for k in incoming):
+                return
             targets = self._reached(incoming, carrying)
             outs = [np.empty(n, dtype) for _ in targets]
             source = self._backward_source(incoming, targets, carrying)
-            found = self.backward_kernels[key] = (_load(source, gins + args + outs, n),
-                                                  targets)
-        kernel, targets = found
-        outs = [np.empty(n, dtype) for _ in targets]
-        if n:
+            # Per target: its ref, and what its gradient needs after the kernel (the shapes
+            # and dtypes are the signature's: the same on every call of this replay).
+            post = []
+            for ref in targets:
+                kind, x = ref
+                target = ins[x] if kind == IN else vals[x]
+                post.append((ref, target.shape if target.shape != self.shape else None,
+                             target.dtype if target.dtype != dtype else None))
+            found = self.backward_kernels[key] = (_load(source, gins + args + outs, n), post)
+        kernel, post = found
+        outs = [np.empty(n, dtype) for _ in post]
+        if n >= threads.PARALLEL_MIN and threads.THREADS > 1:
             _call(kernel, n, gins + args + outs)
+        elif n:
+            kernel(n, *gins, *args, *outs)
         else:
             for o in outs:
                 o.fill(0)
-        for ref, o in zip(targets, outs):
-            kind, x = ref
-            target = ins[x] if kind == IN else vals[x]
+        shape = self.shape
+        for (ref, smaller, cast), o in zip(post, outs):
             g = o.reshape(shape)
-            if target.shape != shape:
-                g = NP.unbroadcast(g, target.shape)
-            if g.dtype != target.dtype:
-                g = g.astype(target.dtype)
+            if smaller is not None:
+                g = NP.unbroadcast(g, smaller)
+            if cast is not None:
+                g = g.astype(cast)
             prev = adj.get(ref)
             adj[ref] = g if prev is None else prev + g
 
