@@ -3,7 +3,8 @@ calls cost (the trace, then the first replay, which compiles its kernels), cold 
 
     python benchmarks/compile.py [--quick]
 
-All figures of a workload are sampled in alternation in one process (this machine is shared).
+tapegrad's eager and compiled figures of a workload are sampled in alternation in one process
+(this machine is shared); PyTorch's right after, apart (its threads spin after each op).
 A new process then repeats the first calls with the disk cache the first process left: with a
 warm cache nothing should compile. jax.jit and torch.compile are not run here (torch.compile
 takes minutes on these graphs): issue 12 holds their figures from this machine.
@@ -79,10 +80,14 @@ def main() -> None:
                "compiled": step_fn(tapegrad, name, inputs, compiled)}
         fns["compiled"]()
         fns["compiled"]()
-        if torch is not None:
-            fns["torch"] = step_fn(torch, name, make_inputs(torch, name), PROGRAMS[name])
         number = 20 if name == "small" else 1
         med = paired_medians(fns, rounds=rounds, number=number)
+        if torch is not None:
+            # Apart: PyTorch's OpenMP threads spin for a while after each op, and a tapegrad
+            # sample taken right after one runs beside them (the mlp's BLAS products slowed
+            # by 1.5x that way here).
+            step = step_fn(torch, name, make_inputs(torch, name), PROGRAMS[name])
+            med["torch"] = paired_medians({"torch": step}, rounds=rounds, number=number)["torch"]
         warm = json.loads(subprocess.run(
             [sys.executable, __file__, "--child", name], capture_output=True, text=True,
             check=True).stdout)
