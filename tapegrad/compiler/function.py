@@ -1,12 +1,13 @@
 """A compiled function: its signatures, their traces, and the calls that replay them.
 
 A call's *signature* is what its trace depended on: the arguments' structure; per tensor its
-dtype, shape and requires_grad; Python arguments by value (other objects by identity); grad
-mode; the Python numbers, strings and flags in the function's globals and closure; for a
-module, every submodule's ``training`` flag and plain attributes. Tensors read from outside
-(parameters, buffers) are checked on each call for dtype, shape and requires_grad. A signature
-seen for the first time is traced (one eager run); a new batch size is a new signature, traced
-again, and compiles no new kernel (kernels are cached by their source, which holds no sizes).
+dtype, shape, requires_grad, leaf-ness, contiguity and which earlier argument it repeats;
+Python arguments by value (other objects by identity); the globals and closure cells the
+function's code names; for a module, each submodule's state (``module_state``). Each entry
+also checks, per call, the tensors it reads from outside (dtype, shape, requires_grad) and the
+state of every module the trace called. A signature seen for the first time is traced (one
+eager run); a new batch size is a new signature, traced again, and compiles no new kernel
+(kernels are cached by their source, which holds no sizes). Calls under no_grad run eagerly.
 """
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ class _CompiledOp(Op):
     @staticmethod
     def release(rec) -> None:
         state = rec.params[0]
-        state.saved = state.vals = None
+        state.saved = state.vals = state.call = state.tensors = None
 
 
 COMPILED = _CompiledOp("compiled", "CompiledFunctionBackward", -1, vjp=_compiled_vjp,

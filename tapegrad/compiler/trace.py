@@ -8,18 +8,19 @@ buffers, globals) become inputs read live on every replay.
 
 Whatever the trace cannot account for is a *graph break*, and the signature then runs eagerly:
 a tensor's value read into Python (``item()``, ``bool()``, printing, ``numpy()``), a random draw
-(it must differ call to call), a tensor computed outside the tape (an op under ``no_grad``, an
-integer op, ``detach()``) that a recorded op then reads, an in-place write to an input, or an op
-with no replay rule. Tensors made inside the function by creation functions from Python values
-(``arange``, ``zeros``, ``tensor([...])``) are constants of the trace: their Python arguments
-come from sizes, constants or the guarded arguments and globals.
+(it must differ call to call), an in-place write, a hook, ``retain_grad``/``requires_grad_``, a
+backward pass, a tensor computed outside the tape (an op under ``no_grad``, an integer op,
+``detach()``) that a recorded op then reads, a numpy array operand, an output that is a view
+of an input, or an op with no replay rule. Tensors made inside the function by creation
+functions from Python values (``arange``, ``zeros``, ``tensor([...])``) are constants of the
+trace: their Python arguments come from sizes, constants or the guarded arguments and globals.
 """
 from __future__ import annotations
 
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,18 +68,18 @@ class Node:
 
 @dataclass
 class Program:
+    """A traced function: its nodes in order, its inputs (``("arg", leaf index)`` or
+    ``("ext", tensor)``), its result's leaves as ``(ref, is a tensor)`` and their structure."""
+
     nodes: list
-    inputs: list          # per input: (ARG, leaf index) or (EXT, tensor)
-    outputs: list         # per leaf of the result: (ref, is a tensor)
-    out_tree: object      # the result's structure, tensors as None
-    grad_inputs: list = field(default_factory=list)  # input indices that carry gradients
+    inputs: list
+    outputs: list
+    out_tree: object
 
 
 def flatten(obj, leaves: list):
     """The structure of ``obj`` (tuples, lists, dicts), its leaves appended to ``leaves``."""
-    if isinstance(obj, (tuple, list)) and not hasattr(obj, "_fields"):
-        return (type(obj), tuple(flatten(x, leaves) for x in obj))
-    if isinstance(obj, tuple):  # a named tuple (return_types)
+    if isinstance(obj, (tuple, list)):  # named tuples too (return_types): see _build_tree
         return (type(obj), tuple(flatten(x, leaves) for x in obj))
     if isinstance(obj, dict):
         return (dict, tuple((k, flatten(v, leaves)) for k, v in obj.items()))
@@ -262,8 +263,11 @@ class _Installed:
 
 
 def run_traced(fn, args: tuple, kwargs: dict, fullgraph: bool):
-    """Call ``fn`` eagerly, capturing its tape. Returns ``(result, program, reason)``: the
-    program is None when the trace broke, ``reason`` says why."""
+    """Call ``fn`` eagerly, capturing its tape. Returns ``(result, program, reason, modules)``:
+    the program is None when the trace broke, ``reason`` says why; ``modules`` are the modules
+    the call ran (their state is part of the guard)."""
+    if _mine() is not None:
+        raise RuntimeError("tapegrad.compile: a trace is already running on this thread")
     leaves: list = []
     in_tree = flatten((args, kwargs), leaves)
     proxies = list(leaves)
@@ -351,8 +355,6 @@ def _needs_caller(t: Tensor, proxy_ids: set) -> bool:
         return id(t) not in proxy_ids
     for rec in reachable(t._tape.records, [t._slot]):
         if rec.leaf is not None and id(rec.leaf) not in proxy_ids:
-            return True
-        if rec.leaf is None and not rec.ins and rec.op.name != "leaf":
             return True
     return False
 
