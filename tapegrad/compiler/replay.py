@@ -55,7 +55,6 @@ class Replay:
                 ins = tuple(0 if _in(r, carrying) else None for r in node.operands)
                 self.records[j] = Record(node.op, node.name, ins, NOTHING, node.params, (),
                                          node.shape, node.dtype, ())
-        self.run_steps = [k for k, s in enumerate(self.steps) if type(s) is not int]
 
     # ---- forward ------------------------------------------------------------------------
     def forward(self, ins: list, keep: bool) -> tuple:
