@@ -390,3 +390,27 @@ def test_tapegrad_explain_shows_a_compiled_calls_program_and_kernels():
     text = str(torch.explain(f(x, w)))
     assert "= compiled %" in text and "is a tapegrad.compile call" in text
     assert "%1 : f32[3] = tanh %0" in text and "fused backward kernel (recomputes the run)" in text
+
+
+_WARM_SCRIPT = """
+import tapegrad, tapegrad.jit
+f = tapegrad.compile(lambda x, w: (tapegrad.tanh(x * w + 1.0) * w).sum())
+x, w = tapegrad.ones(5), tapegrad.ones(5, requires_grad=True)
+for _ in range(2):
+    w.grad = None
+    f(x, w).backward()
+print(tapegrad.jit.stats()["compiles"], w.grad.tolist())
+"""
+
+
+def test_a_second_process_with_a_warm_cache_compiles_nothing(tmp_path):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, TAPEGRAD_CACHE_DIR=str(tmp_path / "kernels"))
+    runs = [subprocess.run([sys.executable, "-c", _WARM_SCRIPT], env=env, capture_output=True,
+                           text=True, timeout=300) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    (first, grad1), (second, grad2) = (r.stdout.split(" ", 1) for r in runs)
+    assert int(first) >= 2 and int(second) == 0 and grad1 == grad2
