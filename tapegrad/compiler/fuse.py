@@ -336,33 +336,36 @@ class FusedRun:
             adj[ref] = g if prev is None else prev + g
 
     def _backward_source(self, incoming: list, targets: list, carrying: set) -> str:
+        """The backward kernel: the run recomputed (or its stored values read), then the
+        derivative formulas in reverse for the nodes a gradient reaches (as the eager backward
+        visits only those), each register assigned by its first contribution and added to by
+        the rest (fewer statements compile faster than zero-initialised sums)."""
         program, inside = self.program, self.inside
         args = ["n"]
-        init = []
-        arrived = dict(zip(self.escaping, incoming))
+        lines = []
+        defined: set = set()
         k = 0
-        for j in self.escaping:
-            kind = arrived[j]
+        for j, kind in zip(self.escaping, incoming):
             if kind is None:
                 continue
             args.append(f"gin{k}")
-            init.append(f"g{inside[j]} = gin{k}[i]" if kind == ARR else f"g{inside[j]} = gin{k}")
+            lines.append(f"g{inside[j]} = gin{k}[i]" if kind == ARR else
+                         f"g{inside[j]} = gin{k}")
+            defined.add(f"g{inside[j]}")
             k += 1
-        for j in self.nodes:
-            if arrived.get(j) is None:
-                init.append(f"g{inside[j]} = _f(0.0)")
         args += ["p"] + [f"x{m}" for m in range(len(self.inputs))]
         args += [f"s{m}" for m in range(len(self.loaded))]
         target_of = {ref: f"e{m}" for m, ref in enumerate(targets)}
-        init += [f"e{m} = _f(0.0)" for m in range(len(targets))]
         load = {inside[j]: m for m, j in enumerate(self.loaded)}
         lines = [f"v{i} = s{load[i]}[i]" if i in load else line
-                 for i, (line, _) in enumerate(self.body)] + init
+                 for i, (line, _) in enumerate(self.body)] + lines
+        live = self._live(incoming, carrying)
         for i in range(len(self.nodes) - 1, -1, -1):
             j = self.nodes[i]
+            if j not in live:
+                continue
             node = program.nodes[j]
-            _, names = self.body[i]
-            names = dict(names, g=f"g{i}", out=f"v{i}")
+            names = dict(self.body[i][1], g=f"g{i}", out=f"v{i}")
             for ref, formula in zip(node.operands, node.op.grads):
                 if not formula:
                     continue
@@ -375,7 +378,12 @@ class FusedRun:
                     dest = target_of[ref]
                 else:
                     continue
-                lines.append(f"{dest} += {render_formula(formula, names)}")
+                expr = render_formula(formula, names)
+                if dest in defined:
+                    lines.append(f"{dest} += {expr}")
+                else:
+                    lines.append(f"{dest} = _f({expr})")
+                    defined.add(dest)
         args += [f"out{m}" for m in range(len(targets))]
         lines += [f"out{m}[i] = e{m}" for m in range(len(targets))]
         return "\n".join(_kernel_header(self.dtype, args, "one fused backward kernel, "
@@ -385,21 +393,27 @@ class FusedRun:
     def _carries(self, j: int, carrying: set) -> bool:
         return (NODE, j) in carrying
 
+    def _live(self, incoming: list, carrying: set) -> set:
+        """The run's nodes a gradient reaches from the adjoints that arrived."""
+        live = {j for j, kind in zip(self.escaping, incoming) if kind is not None}
+        program, inside = self.program, self.inside
+        for j in reversed(self.nodes):
+            if j in live:
+                for ref, formula in zip(program.nodes[j].operands, program.nodes[j].op.grads):
+                    if formula and ref[0] == NODE and ref[1] in inside and ref in carrying:
+                        live.add(ref[1])
+        return live
+
     def _reached(self, incoming: list, carrying: set) -> list:
         """The inputs of the run a gradient reaches from the adjoints that arrived (as the
         eager backward visits only what its root reaches: the others get no gradient)."""
-        live = {j for j, kind in zip(self.escaping, incoming) if kind is not None}
-        reached = []
-        program, inside = self.program, self.inside
-        for j in reversed(self.nodes):
-            if j not in live:
-                continue
-            node = program.nodes[j]
-            for ref, formula in zip(node.operands, node.op.grads):
-                if not formula or ref[0] not in (IN, NODE) or ref not in carrying:
-                    continue
-                if ref[0] == NODE and ref[1] in inside:
-                    live.add(ref[1])
-                elif ref not in reached:
-                    reached.append(ref)
-        return [r for r in self.inputs if r in reached]
+        live = self._live(incoming, carrying)
+        reached = set()
+        for j in self.nodes:
+            if j in live:
+                node = self.program.nodes[j]
+                for ref, formula in zip(node.operands, node.op.grads):
+                    if formula and ref[0] in (IN, NODE) and ref in carrying and not (
+                            ref[0] == NODE and ref[1] in self.inside):
+                        reached.add(ref)
+        return [r for r in self.inputs if r[0] in (IN, NODE) and r in reached]
