@@ -65,7 +65,7 @@ def _compiled_vjp(xp, g, rec, *unused):
     leaves = [g if is_t else None for _, is_t in state.replay.program.outputs]
     if isinstance(g, Tensor):  # create_graph
         state.check()
-        return eager_grads(state.fn, state.call, state.tensors, state.replay.program, [g])
+        return eager_grads(state.fn, state.call, state.tensors, [g])
     return tuple(state.grads(leaves))
 
 
@@ -89,7 +89,7 @@ class CompiledFunction(Function):
 
     @staticmethod
     def forward(ctx, entry, replay, ins, call, *tensors):
-        ctx.versions = [(t._vc, t._vc[0], t._data) for t in entry.inputs_of(call)]
+        ctx.versions = _versions(entry.inputs_of(call))
         vals, saved = replay.forward(ins, True)
         outs = []
         for (kind, x), _ in _own_outputs(replay.program):
@@ -110,14 +110,18 @@ class CompiledFunction(Function):
                        ctx.entry.compiled.fn, ctx.call, ctx.tensors)
         if TLS.s.grad_enabled:  # create_graph: differentiate the eager function instead
             state.check()
-            return (None,) * 4 + eager_grads(state.fn, ctx.call, ctx.tensors, replay.program,
-                                             grads)
+            return (None,) * 4 + eager_grads(state.fn, ctx.call, ctx.tensors, grads)
         it = iter(grads)
         per_leaf = [_array(next(it)) if is_t and ref[0] != trace.IN else None
                     for ref, is_t in replay.program.outputs]
         result = state.grads(per_leaf)
         return (None,) * 4 + tuple(
             None if g is None else Tensor._make(np.asarray(g)) for g in result)
+
+
+def _versions(tensors) -> list:
+    """What ``_State.check`` compares at backward: each tensor's version now, and its data."""
+    return [(t._vc, t._vc[0], t._data) for t in tensors]
 
 
 def _own_outputs(program) -> list:
@@ -192,7 +196,7 @@ class Entry:
             replay = self.replays[grad_inputs] = Replay(program, grad_inputs)
         STATS["replays"] += 1
         if grad_inputs and self.single is not None and self.carries_single(replay):
-            versions = [(t._vc, t._vc[0], t._data) for t in tensors]
+            versions = _versions(tensors)
             vals, saved = replay.forward(ins, True)
             x = program.outputs[self.single][0][1]
             grad_tensors = tuple(tensors[k] for k in grad_inputs)
@@ -230,20 +234,11 @@ def module_state(m) -> tuple:
     """What a module's forward may depend on besides tensors' values: its flags and plain
     attributes by value, its parameters, buffers, submodules and other attributes by
     identity (a replaced layer or activation retraces)."""
-    parts = []
-    for k, v in vars(m).items():
-        if isinstance(v, _SCALARS):
-            parts.append((k, type(v), v))
-        elif isinstance(v, dict):
-            parts.append((k, tuple((kk, id(vv)) for kk, vv in v.items())))
-        elif isinstance(v, (tuple, list)) and all(isinstance(e, _SCALARS) for e in v):
-            parts.append((k, tuple(v)))
-        else:
-            parts.append((k, id(v)))
-    return tuple(parts)
+    return tuple((k, tuple((kk, id(vv)) for kk, vv in v.items()) if isinstance(v, dict)
+                  else _value(v)) for k, v in vars(m).items())
 
 
-def eager_grads(fn, call: tuple, tensors: tuple, program, grads) -> tuple:
+def eager_grads(fn, call: tuple, tensors: tuple, grads) -> tuple:
     """create_graph through a compiled call: the compiled backward records nothing, so the
     function runs again eagerly (a compiled region has no side effects: those are graph
     breaks) and its graph is differentiated with history."""
@@ -387,8 +382,8 @@ def _value(v):
         return (float, v, repr(v))
     if isinstance(v, _SCALARS):
         return (type(v), v)
-    if isinstance(v, tuple) and all(isinstance(e, _SCALARS) for e in v):
-        return (tuple, v)
+    if isinstance(v, (tuple, list)) and all(isinstance(e, _SCALARS) for e in v):
+        return (type(v), tuple(v))
     return (type(v), id(v))
 
 

@@ -23,7 +23,7 @@ from .. import threads
 from ..jit import compile as jit_compile
 from ..jit.codegen import _Rewrite, render_formula
 from ..jit.plan import KERNEL_DTYPES, LARGE_RUN_ELEMENTS, MAX_RUN
-from ..jit.runtime import _call, _lock
+from ..jit.runtime import _call, _flat, _lock
 from ..ops import NP
 from .trace import IN, NODE, PY
 
@@ -243,9 +243,7 @@ class FusedRun:
                 v = np.broadcast_to(v, shape)
             if v.dtype != dtype and v.dtype != np.bool_:
                 v = v.astype(dtype)
-            flags = v.flags
-            return v.reshape(-1) if flags.c_contiguous and flags.writeable else \
-                np.array(v, order="C").reshape(-1)
+            return _flat(v)
         return v if type(v) is bool else dtype.type(v)
 
     def args(self, vals: list, ins: list) -> list:
@@ -296,9 +294,7 @@ class FusedRun:
                 gins.append(dtype.type(g.reshape(-1)[0]))
             else:
                 incoming.append(ARR)
-                if g.dtype != dtype or not g.flags.c_contiguous:
-                    g = np.array(g, dtype=dtype, order="C")
-                gins.append(g.reshape(-1))
+                gins.append(_flat(np.asarray(g, dtype=dtype)))
         key = tuple(incoming)
         found = self.backward_kernels.get(key)
         if found is None:

@@ -306,7 +306,7 @@ def run_traced(fn, args: tuple, kwargs: dict, fullgraph: bool):
         cap.reason = cap.reason or "an in-place write to a tensor"
     if tape.epoch != epoch:
         cap.reason = cap.reason or "a backward pass inside the function"
-    result = _eager_result(result, out_leaves, out_tree, leaves, proxies, grad_mode, hidden)
+    result = _eager_result(result, out_leaves, out_tree, cap.originals, grad_mode, hidden)
     modules = list(cap.modules.values())
     if cap.reason is not None:
         return result, None, cap.reason, modules
@@ -328,14 +328,13 @@ def _proxy(x: Tensor):
     return proxy, leaf
 
 
-def _eager_result(result, out_leaves, out_tree, leaves, proxies, grad_mode, hidden):
+def _eager_result(result, out_leaves, out_tree, original: dict, grad_mode, hidden):
     """The trace's own result, as eager execution would have given it: a proxy's history is
     cut off (the caller's argument did not require grad), and nothing requires grad when the
     call was made under no_grad."""
-    proxy_ids = {id(p) for p, x in zip(proxies, leaves) if p is not x} | {id(h) for h in hidden}
+    proxy_ids = set(original) | {id(h) for h in hidden}
     if not proxy_ids and grad_mode:
         return result
-    original = {id(p): x for p, x in zip(proxies, leaves) if p is not x}
     fixed = []
     for t in out_leaves:
         if isinstance(t, Tensor) and id(t) in original:
