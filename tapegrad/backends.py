@@ -50,14 +50,16 @@ def backend(name: str):
         _choice.name = prev
 
 
-def preload_numba() -> None:
+def preload_numba(compiling: bool = False) -> None:
     """Import and initialise Numba on a background thread, so the first JIT backward does not
     also pay for that (1.3 s here: import 0.5 s, initialisation 0.8 s). Only when ``jit`` is the
-    default, or TAPEGRAD_PRELOAD=1: that work holds the GIL, so under ``auto`` (which may never
-    compile) it would slow a short script several times over; ``auto``'s cost model counts it
-    into the first compile instead. TAPEGRAD_PRELOAD=0 turns it off for ``jit`` too."""
+    default, a function is compiled (``compiling``: ``tapegrad.compile``, whose first call then
+    traces while Numba starts), or TAPEGRAD_PRELOAD=1: that work holds the GIL, so under
+    ``auto`` (which may never compile) it would slow a short script several times over;
+    ``auto``'s cost model counts it into the first compile instead. TAPEGRAD_PRELOAD=0 turns it
+    off for ``jit`` and ``compile`` too."""
     global _preload_started
-    wanted = env_flag("TAPEGRAD_PRELOAD", _default == "jit")
+    wanted = env_flag("TAPEGRAD_PRELOAD", _default == "jit" or compiling)
     if not wanted or _preload_started:
         return
     _preload_started = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from .backends import preload_numba
 from .compiler.function import Compiled
 from .nn.modules import Module
 
@@ -57,9 +58,11 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
     """PyTorch's ``torch.compile``: usable as ``compile(fn)``, ``@compile`` and
     ``@compile(mode=...)``; on an ``nn.Module`` it returns an :class:`OptimizedModule`.
 
-    The arguments are checked as PyTorch checks them and otherwise have no effect yet: the
-    function runs eagerly (PyTorch's ``backend="eager"``), its backward under tapegrad's
-    default backend. ``disable=True`` returns ``model`` itself."""
+    The first call with a new signature traces the function (one eager run); later calls
+    replay it through fused kernels (``tapegrad.compiler``). The arguments are checked as
+    PyTorch checks them; ``fullgraph=True`` raises at a graph break; ``dynamic``, ``mode`` and
+    ``options`` have no effect; ``backend="eager"`` compiles nothing, as PyTorch's does, and
+    ``disable=True`` returns ``model`` itself."""
     _check(fullgraph, dynamic, backend, mode, options)
     if model is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
@@ -71,6 +74,7 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
         return model
     if backend == "eager":  # PyTorch's backend that compiles nothing
         return model
+    preload_numba(compiling=True)   # Numba starts while the first call traces
     if isinstance(model, Module):
         return OptimizedModule(model, fullgraph)
     traced = Compiled(model, fullgraph)

@@ -149,18 +149,18 @@ def chunks(n: int):
     return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
-def run_split(fn, n: int, sliced) -> None:
+def run_split(fn, n: int, sliced) -> list:
     """``fn(count, *sliced(lo, hi))`` for each thread's range of n elements, the calling thread
-    taking the first; under ``_big``, so no wide BLAS call runs meanwhile."""
+    taking the first; under ``_big``, so no wide BLAS call runs meanwhile. Returns their
+    results."""
     with _big:
         if _blas_now > 1:   # BLAS's idle threads sleep rather than spin beside the pool's
             _set_blas(1)
         parts = chunks(n)
         futures = [pool().submit(fn, hi - lo, *sliced(lo, hi)) for lo, hi in parts[1:]]
         lo, hi = parts[0]
-        fn(hi - lo, *sliced(lo, hi))
-        for f in futures:
-            f.result()
+        first = fn(hi - lo, *sliced(lo, hi))
+        return [first] + [f.result() for f in futures]
 
 
 def split_ufunc(ufunc, a: np.ndarray) -> np.ndarray:

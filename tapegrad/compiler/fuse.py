@@ -14,16 +14,15 @@ compiles nothing.
 """
 from __future__ import annotations
 
-import ast
 import re
 
 import numpy as np
 
 from .. import threads
 from ..jit import compile as jit_compile
-from ..jit.codegen import _Rewrite, render_formula
+from ..jit.codegen import RENDER_FUNCTIONS, kernel_module, render_formula
 from ..jit.plan import KERNEL_DTYPES, LARGE_RUN_ELEMENTS, MAX_RUN
-from ..jit.runtime import _call, _flat, _lock
+from ..jit.runtime import _flat, _lock, call_kernel
 from ..ops import NP
 from .trace import IN, NODE, PY
 
@@ -41,33 +40,20 @@ EXPR = {
     "silu": "a * where(a >= 0, 1, exp(-abs(a))) / (1 + exp(-abs(a)))",
 }
 # Functions an expression may call, and what they become in a kernel.
+# (exp, sin, cos and tanh as the backward's formulas render them: vmath's, which vectorise.)
 FUNCTIONS = {name: f"np.{name}" for name in (
-    "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "maximum", "minimum",
-    "arctan", "sinh", "cosh")}
+    "log", "log1p", "expm1", "sqrt", "tan", "maximum", "minimum", "arctan", "sinh", "cosh")}
+FUNCTIONS.update({name: RENDER_FUNCTIONS[name] for name in ("exp", "sin", "cos", "tanh")})
 FUNCTIONS["abs"] = "abs"
 ARR, SCALAR = "arr", "scalar"
-# Ops whose value costs a libm call (Numba has no vectorised exp or sin here: pip's llvmlite
-# lacks SVML); and the size from which the backward reads them rather than recomputing.
+# Ops whose value costs a libm call or a long polynomial; and the size from which the backward
+# reads them rather than recomputing.
 _EXPENSIVE = re.compile(r"\b(exp|log|log1p|expm1|sin|cos|tan|tanh|sinh|cosh|arctan)\(")
 STORE_MIN = 1 << 14
 
 
-class _Forward(_Rewrite):
-    """The backward codegen's rewrite (names, literals in the run's dtype), with ``where`` as a
-    conditional expression and the forward's functions."""
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        fn = node.func.id
-        if fn == "where":
-            return ast.IfExp(*node.args)
-        node.func = ast.parse(FUNCTIONS[fn], mode="eval").body
-        return node
-
-
-def render(expr: str, names: dict) -> str:
-    tree = _Forward(names).visit(ast.parse(expr, mode="eval"))
-    return ast.unparse(ast.fix_missing_locations(tree).body)
+def render(expr: str, names: dict, cast: bool) -> str:
+    return render_formula(expr, names, cast, FUNCTIONS)
 
 
 def fusible(node) -> bool:
@@ -89,9 +75,7 @@ def plan_forward(program) -> list:
         limit = MAX_RUN
         if current and int(np.prod(nodes[current[0]].shape)) >= LARGE_RUN_ELEMENTS:
             limit = 2 * MAX_RUN
-        length = _piece_length(nodes, current, limit)
-        for k in range(0, len(current), length):
-            piece = current[k:k + length]
+        for piece in _pieces(program, current, limit, readers):
             if len(piece) >= 2:
                 steps.append(FusedRun(program, piece, readers))
             else:
@@ -112,12 +96,15 @@ def plan_forward(program) -> list:
     return steps
 
 
-def _piece_length(nodes: list, run: list, limit: int) -> int:
-    """How long the pieces of a run longer than ``limit`` are: a multiple of the run's period
-    when it repeats itself (a loop body), so the pieces are the same kernel, compiled once."""
+def _pieces(program, run: list, limit: int, readers: dict) -> list:
+    """A run cut into pieces of at most ``limit`` nodes. A run longer than that is cut at a
+    multiple of its period when it repeats itself (a loop body), and where the cuts start is
+    chosen so that the fewest different kernels result: a loop whose first iteration reads its
+    inputs directly then has one short piece for that and one kernel for all the others."""
     m = len(run)
     if m <= limit:
-        return limit
+        return [list(run)] if run else []   # (a copy: the caller clears its list)
+    nodes = program.nodes
     index = {j: i for i, j in enumerate(run)}
     shape = []
     for i, j in enumerate(run):
@@ -128,8 +115,43 @@ def _piece_length(nodes: list, run: list, limit: int) -> int:
     skip = m // 8  # the first and last iterations read the loop's inputs: look between them
     for period in range(1, limit + 1):
         if all(shape[i] == shape[i + period] for i in range(skip, m - period - skip)):
-            return period * (limit // period)
-    return limit
+            length = period * (limit // period)
+            break
+    else:
+        return [run[k:k + limit] for k in range(0, m, limit)]
+    best = None
+    for offset in sorted(set(range(min(period, m))) | {m % length}):
+        cuts = ([run[:offset]] if offset else []) + [run[k:k + length]
+                                                     for k in range(offset, m, length)]
+        kinds = len({_piece_key(nodes, c, readers) for c in cuts if len(c) >= 2})
+        if best is None or (kinds, len(cuts)) < best[0]:
+            best = ((kinds, len(cuts)), cuts)
+    return best[1]
+
+
+def _piece_key(nodes: list, piece: list, readers: dict) -> tuple:
+    """What a piece's kernel source depends on: per node its op, Python values' places, its
+    operands (a node of the piece by distance, an outside value by the order it is first
+    read in) and whether something outside the piece reads it."""
+    inside = {j: i for i, j in enumerate(piece)}
+    outside: dict = {}
+    key = []
+    for i, j in enumerate(piece):
+        node = nodes[j]
+        ops = []
+        for kind, x in node.operands:
+            if kind == NODE and x in inside:
+                ops.append(i - inside[x])
+            elif kind == PY and type(x) is not bool:
+                ops.append(PY)
+            elif kind in (IN, NODE):
+                ops.append(("arg", outside.setdefault((kind, x), len(outside))))
+            else:
+                ops.append(("const", len(outside)))
+                outside[("id", len(outside))] = None
+        escapes = any(r not in inside for r in readers.get(j, ()))
+        key.append((node.op.name, len(node.params), tuple(ops), escapes))
+    return tuple(key)
 
 
 def _readers(program) -> dict:
@@ -157,11 +179,9 @@ def _refs_in(value):
         yield value.ref
 
 
-def _kernel_header(dtype, args: list, comment: str) -> list:
-    return [f"# generated by tapegrad.compiler.fuse: {comment}", "import numpy as np",
-            "from numba import njit", "", f"_f = np.{dtype.name}", "", "",
-            "@njit(cache=True, fastmath=False, nogil=True, error_model='numpy')",
-            f"def kernel({', '.join(args)}):", "    for i in range(n):"]
+def _module(dtype, args: list, lines: list, comment: str, setup: list) -> str:
+    return kernel_module(f"tapegrad.compiler.fuse: {comment}", dtype.name, args, lines, True,
+                         setup)
 
 
 def _load(source: str, args: list, n: int):
@@ -184,6 +204,7 @@ class FusedRun:
         first = program.nodes[nodes[0]]
         self.shape, self.dtype = first.shape, first.dtype
         self.n = int(np.prod(self.shape)) if self.shape else 1
+        self.cast = self.dtype != np.float64   # a float32 kernel casts its literals
         inside = {j: i for i, j in enumerate(nodes)}
         self.inside = inside
         self.escaping = [j for j in nodes if any(r not in inside for r in readers.get(j, ()))]
@@ -215,24 +236,32 @@ class FusedRun:
                 if arg is None:
                     arg = arg_of[key] = f"x{len(self.inputs)}"
                     self.inputs.append(ref)
-                names[name] = arg if kind == PY else f"{arg}[i]"
+                names[name] = arg if kind == PY else f"{arg}_i"   # loaded once per element
             for k, pname in enumerate(node.op.params):
                 names[pname] = self._scalar(node.params[k])
-            self.body.append((f"v{i} = {render(EXPR[node.op.name], names)}", names))
+            self.body.append((f"v{i} = {render(EXPR[node.op.name], names, self.cast)}", names))
         self.arg_of = arg_of
         args = ["n", "p"] + [f"x{k}" for k in range(len(self.inputs))] + \
                [f"o{inside[j]}" for j in self.written]
-        lines = [line for line, _ in self.body] + [f"o{inside[j]}[i] = v{inside[j]}"
-                                                   for j in self.written]
-        self.source = "\n".join(_kernel_header(self.dtype, args, "one fused forward kernel")
-                                + ["        " + line for line in lines]) + "\n"
+        lines = self._loads() + [line for line, _ in self.body] + [
+            f"o{inside[j]}[i] = v{inside[j]}" for j in self.written]
+        self.source = _module(self.dtype, args, lines, "one fused forward kernel",
+                              self._setup())
         self.kernel = None
         self.backward_kernels: dict = {}
         self.fixed = self.live = None
 
     def _scalar(self, value) -> str:
         self.scalars.append(value)
-        return f"p[{len(self.scalars) - 1}]"
+        return f"p_{len(self.scalars) - 1}"
+
+    # Each scalar and each input element is read once into a local: an indexing expression
+    # costs Numba a few milliseconds of compile time for each place it appears.
+    def _setup(self) -> list:
+        return [f"p_{k} = p[{k}]" for k in range(len(self.scalars))]
+
+    def _loads(self) -> list:
+        return [f"x{k}_i = x{k}[i]" for k, (kind, _) in enumerate(self.inputs) if kind != PY]
 
     def _arg(self, v):
         """A kernel argument: a flat array of the run's shape (broadcast where an input is
@@ -268,9 +297,9 @@ class FusedRun:
         if self.kernel is None:
             self.kernel = _load(self.source, args + outs, n)
         if n >= threads.PARALLEL_MIN and threads.THREADS > 1:
-            _call(self.kernel, n, args + outs)
-        elif n:
-            self.kernel(n, *args, *outs)
+            call_kernel(self.kernel, n, args + outs)
+        elif n and self.kernel(n, *args, *outs):   # true: its libm twin must run
+            call_kernel(self.kernel, n, args + outs)
         for j, o in zip(self.escaping, outs):
             vals[j] = o.reshape(shape)
         if self.loaded:
@@ -315,9 +344,10 @@ class FusedRun:
         kernel, post = found
         outs = [np.empty(n, dtype) for _ in post]
         if n >= threads.PARALLEL_MIN and threads.THREADS > 1:
-            _call(kernel, n, gins + args + outs)
+            call_kernel(kernel, n, gins + args + outs)
         elif n:
-            kernel(n, *gins, *args, *outs)
+            if kernel(n, *gins, *args, *outs):      # true: its libm twin must run
+                call_kernel(kernel, n, gins + args + outs)
         else:
             for o in outs:
                 o.fill(0)
@@ -335,7 +365,9 @@ class FusedRun:
         """The backward kernel: the run recomputed (or its stored values read), then the
         derivative formulas in reverse for the nodes a gradient reaches (as the eager backward
         visits only those), each register assigned by its first contribution and added to by
-        the rest (fewer statements compile faster than zero-initialised sums)."""
+        the rest (fewer statements compile faster than zero-initialised sums); a register whose
+        first contribution is another register as it is (an add's) is that register until a
+        second one arrives."""
         program, inside = self.program, self.inside
         args = ["n"]
         lines = []
@@ -353,15 +385,16 @@ class FusedRun:
         args += [f"s{m}" for m in range(len(self.loaded))]
         target_of = {ref: f"e{m}" for m, ref in enumerate(targets)}
         load = {inside[j]: m for m, j in enumerate(self.loaded)}
-        lines = [f"v{i} = s{load[i]}[i]" if i in load else line
-                 for i, (line, _) in enumerate(self.body)] + lines
+        lines = self._loads() + [f"v{i} = s{load[i]}[i]" if i in load else line
+                                 for i, (line, _) in enumerate(self.body)] + lines
         live = self._live(incoming, carrying)
+        alias: dict = {}
         for i in range(len(self.nodes) - 1, -1, -1):
             j = self.nodes[i]
             if j not in live:
                 continue
             node = program.nodes[j]
-            names = dict(self.body[i][1], g=f"g{i}", out=f"v{i}")
+            names = dict(self.body[i][1], g=alias.get(f"g{i}", f"g{i}"), out=f"v{i}")
             for ref, formula in zip(node.operands, node.op.grads):
                 if not formula:
                     continue
@@ -374,17 +407,21 @@ class FusedRun:
                     dest = target_of[ref]
                 else:
                     continue
-                expr = render_formula(formula, names)
-                if dest in defined:
+                expr = render_formula(formula, names, self.cast)
+                if dest in alias:
+                    lines.append(f"{dest} = {alias.pop(dest)} + {expr}")
+                elif dest in defined:
                     lines.append(f"{dest} += {expr}")
+                elif expr.isidentifier():
+                    alias[dest] = expr
+                    defined.add(dest)
                 else:
-                    lines.append(f"{dest} = _f({expr})")
+                    lines.append(f"{dest} = _f({expr})" if self.cast else f"{dest} = {expr}")
                     defined.add(dest)
         args += [f"out{m}" for m in range(len(targets))]
-        lines += [f"out{m}[i] = e{m}" for m in range(len(targets))]
-        return "\n".join(_kernel_header(self.dtype, args, "one fused backward kernel, "
-                                        "recomputing its forward")
-                         + ["        " + line for line in lines]) + "\n"
+        lines += [f"out{m}[i] = {alias.get(f'e{m}', f'e{m}')}" for m in range(len(targets))]
+        return _module(self.dtype, args, lines, "one fused backward kernel, recomputing its "
+                       "forward", self._setup())
 
     def _carries(self, j: int, carrying: set) -> bool:
         return (NODE, j) in carrying

@@ -95,6 +95,7 @@ def load(source: str):
                      "exec"), namespace)
         kernel = namespace["kernel"]
     _memory[h] = kernel
+    kernel.tapegrad_source = source
     STATS["kernels"] = len(_memory)
     if debug.LEVEL >= 4:
         print(f"[tapegrad] kernel {h}:\n{source}", file=sys.stderr)

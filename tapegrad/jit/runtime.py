@@ -29,16 +29,29 @@ THRESHOLD = env_int("TAPEGRAD_JIT_THRESHOLD", 2)
 VERIFY = env_flag("TAPEGRAD_JIT_VERIFY", False)
 
 
-def _call(kernel, n: int, args: list) -> None:
-    """Run ``kernel`` over all n elements; when n is large, each thread gets slices."""
+def _call(kernel, n: int, args: list):
+    """Run ``kernel`` over all n elements; when n is large, each thread gets slices. Returns
+    what a kernel with a range guard returns: true when its libm twin must run instead."""
     if n < threads.PARALLEL_MIN or threads.THREADS == 1:
-        kernel(n, *args)
-        return
+        return kernel(n, *args)
 
     def sliced(lo, hi):
         return [a[lo:hi] if type(a) is np.ndarray else a for a in args]
 
-    threads.run_split(kernel, n, sliced)
+    return any(threads.run_split(kernel, n, sliced))
+
+
+def call_kernel(kernel, n: int, args: list) -> None:
+    """``_call``; where the kernel's vmath sin or cos met an argument beyond their range
+    (codegen.kernel_module), its libm twin computes the whole run again, exactly."""
+    if _call(kernel, n, args):
+        twin = getattr(kernel, "tapegrad_twin", None)
+        if twin is None:
+            with _lock:
+                twin = compile.load(codegen.libm_twin(kernel.tapegrad_source))
+                compile.first_call(twin, (min(n, 1), *args))
+            kernel.tapegrad_twin = twin
+        _call(twin, n, args)
 
 
 class _Entry:
@@ -284,12 +297,12 @@ def _run(run: Run, bw: Backward) -> None:
             run.kernels[sig] = kernel
     if VERIFY:
         known = len(kernel.signatures)
-        _call(kernel, n, args)
+        call_kernel(kernel, n, args)
         if len(kernel.signatures) != known:
             raise AssertionError("tapegrad internal error: a kernel was compiled again for other "
                                  f"argument types: {kernel.signatures}")
     else:
-        _call(kernel, n, args)
+        call_kernel(kernel, n, args)
     for pos, out in zip(run.externals, outs):
         slot = order[pos].out
         target = bw.records[slot].shape
