@@ -414,3 +414,40 @@ def test_a_second_process_with_a_warm_cache_compiles_nothing(tmp_path):
         assert r.returncode == 0, r.stderr
     (first, grad1), (second, grad2) = (r.stdout.split(" ", 1) for r in runs)
     assert int(first) >= 2 and int(second) == 0 and grad1 == grad2
+
+
+def _absorbing(x, w):
+    """Sums and means over whole runs: the kernels compute them (small arrays); a later node
+    of the run's shape reads one, another sum has keepdim, one is over every dim by name."""
+    y = torch.tanh(x * w) + x
+    centred = y - y.mean()                       # reads the mean: a new run after it
+    s1 = (centred * centred).sum()
+    s2 = (y * 0.5).sum(dim=tuple(range(y.dim())))
+    s3 = (y * w).sum(0, keepdim=True).sum()      # not absorbed: keepdim over one dim
+    m = torch.sin(w).mean() + (w * w).sum()
+    return s1 + s2 * 0.25 + s3 * 0.5 + m
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (0,), (1, 0), (5000,)])
+def test_sums_and_means_computed_by_the_kernels_equal_eager(dtype, shape):
+    from tapegrad.compiler import fuse
+    rng = np.random.default_rng(3)
+    x = torch.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    w = torch.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    with np.errstate(all="ignore"):
+        want_out, want = _grads(_absorbing, [x, w])
+        compiled = torch.compile(_absorbing)
+        for _ in range(2):
+            got_out, got = _grads(compiled, [x, w])
+            _close(got_out, want_out, dtype)
+            for g, ww in zip(got, want):
+                _close(g, ww, dtype)
+    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
+    replay = next(iter(entry.replays.values()))
+    absorbed = [j for s in replay.steps if type(s) is not int for j in s.sums]
+    n = int(np.prod(shape))
+    if 0 < n <= fuse.ABSORB_MAX:
+        assert len(absorbed) == 5   # all but the keepdim sum and the sum of its result
+    elif n > fuse.ABSORB_MAX:
+        assert absorbed == []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..jit import clear_cache
-from .fuse import ARR
+from .fuse import ARR, SCALAR
 from .replay import Replay
 from .trace import _mine, listing, run_traced
 
@@ -66,15 +66,18 @@ def describe(program) -> tuple[str, list]:
     out = lines[:len(program.inputs)]
     runs = {s.nodes[0]: s for s in replay.steps if type(s) is not int}
     k = len(program.inputs)
-    j = 0
-    while j < len(program.nodes):
+    shown: set = set()
+    for j in range(len(program.nodes)):
+        if j in shown:
+            continue
         run = runs.get(j)
         if run is None:
             out.append(lines[k + j])
-            j += 1
             continue
-        out += [lines[k + i] for i in run.nodes]
-        incoming = [ARR] * len(run.escaping)
+        mine = sorted(run.nodes + run.sums)   # (a run's absorbed sums come with it)
+        shown.update(mine)
+        out += [lines[k + i] for i in mine]
+        incoming = [ARR] * len(run.escaping) + [SCALAR] * len(run.sums)
         backward = run._backward_source(incoming, run._reached(incoming, replay.carrying),
                                         replay.carrying)
         kernels += [run.source, backward]
@@ -83,7 +86,6 @@ def describe(program) -> tuple[str, list]:
             out.append(f"    {name}:")
             out += ["      " + line for line in source.splitlines()
                     if line.strip() and not line.startswith(("import", "from", "#"))]
-        j = run.nodes[-1] + 1
     out += lines[k + len(program.nodes):]
     return "\n".join(out), kernels
 

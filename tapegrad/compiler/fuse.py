@@ -22,7 +22,7 @@ from .. import threads
 from ..jit import compile as jit_compile
 from ..jit.codegen import RENDER_FUNCTIONS, kernel_module, render_formula
 from ..jit.plan import KERNEL_DTYPES, LARGE_RUN_ELEMENTS, MAX_RUN
-from ..jit.runtime import _flat, _lock, call_kernel
+from ..jit.runtime import _far, _flat, _lock, call_kernel
 from ..ops import NP
 from .trace import IN, NODE, PY
 
@@ -64,9 +64,13 @@ def fusible(node) -> bool:
 
 
 def plan_forward(program) -> list:
-    """The program's nodes as steps: an int (a node computed by numpy) or a ``FusedRun``."""
+    """The program's nodes as steps: an int (a node computed by numpy) or a ``FusedRun``.
+
+    A sum or mean over every element of a run's node is computed by the run's kernel as it
+    goes (``absorbs``): no pass over memory for it, no numpy call, no record."""
     steps: list = []
     current: list = []
+    sums: list = []      # absorbed reductions of the current run
     readers = _readers(program)
 
     def close():
@@ -76,24 +80,49 @@ def plan_forward(program) -> list:
         if current and int(np.prod(nodes[current[0]].shape)) >= LARGE_RUN_ELEMENTS:
             limit = 2 * MAX_RUN
         for piece in _pieces(program, current, limit, readers):
+            mine = [j for j in sums if nodes[j].operands[0][1] in piece]
             if len(piece) >= 2:
-                steps.append(FusedRun(program, piece, readers))
+                steps.append(FusedRun(program, piece, readers, mine))
             else:
-                steps.extend(piece)
+                steps.extend(piece + mine)
         current.clear()
+        sums.clear()
 
     nodes = program.nodes
     for j, node in enumerate(nodes):
         if fusible(node):
             first = nodes[current[0]] if current else None
-            if first is not None and (first.shape != node.shape or first.dtype != node.dtype):
+            if first is not None and (first.shape != node.shape or first.dtype != node.dtype
+                                      or any(r in sums for k, r in node.operands if k == NODE)):
                 close()
             current.append(j)
+        elif current and absorbs(node, nodes[current[0]], current):
+            sums.append(j)
         else:
             close()
             steps.append(j)
     close()
     return steps
+
+
+# Runs over at most this many elements absorb their sums: an in-order sum keeps LLVM from
+# vectorising the loop, which costs nothing on a few elements and much on many (where
+# numpy's sum is one fast pass anyway).
+ABSORB_MAX = 1 << 12
+
+
+def absorbs(node, first, run: list) -> bool:
+    """Whether ``node`` is a sum or mean over every element of a node of ``run`` (whose first
+    node is ``first``), in the run's dtype, and the run is small enough to absorb it."""
+    if node.op.name not in ("sum", "mean") or node.shape != () or first.shape == ():
+        return False
+    if int(np.prod(first.shape)) > ABSORB_MAX:
+        return False
+    kind, x = node.operands[0]
+    dims, keepdim = node.params
+    return (kind == NODE and x in run and not keepdim and node.dtype == first.dtype
+            and node.casts[0] is None
+            and (dims is None or sorted(dims) == list(range(len(first.shape)))))
 
 
 def _pieces(program, run: list, limit: int, readers: dict) -> list:
@@ -179,9 +208,9 @@ def _refs_in(value):
         yield value.ref
 
 
-def _module(dtype, args: list, lines: list, comment: str, setup: list) -> str:
+def _module(dtype, args: list, lines: list, comment: str, setup: list, sums: list = ()) -> str:
     return kernel_module(f"tapegrad.compiler.fuse: {comment}", dtype.name, args, lines, True,
-                         setup)
+                         setup, sums)
 
 
 def _load(source: str, args: list, n: int):
@@ -198,17 +227,22 @@ class FusedRun:
     only the values read outside the run, and backward kernels (one per way the adjoints
     arrive) that recompute the run's values."""
 
-    def __init__(self, program, nodes: list, readers: dict) -> None:
+    def __init__(self, program, nodes: list, readers: dict, sums: list = ()) -> None:
         self.program = program
         self.nodes = nodes
+        self.sums = list(sums)   # absorbed full sums and means of the run's nodes
         first = program.nodes[nodes[0]]
         self.shape, self.dtype = first.shape, first.dtype
         self.n = int(np.prod(self.shape)) if self.shape else 1
         self.cast = self.dtype != np.float64   # a float32 kernel casts its literals
         inside = {j: i for i, j in enumerate(nodes)}
         self.inside = inside
-        self.escaping = [j for j in nodes if any(r not in inside for r in readers.get(j, ()))]
-        self.escaping_refs = [(NODE, j) for j in self.escaping]
+        self.escaping = [j for j in nodes if any(r not in inside and r not in self.sums
+                                                 for r in readers.get(j, ()))]
+        # Where the backward's adjoints come from: each escaping node's, each sum's (one
+        # value, for every element of the node it sums).
+        self.sources = [(NODE, j) for j in self.escaping] + [(NODE, j) for j in self.sums]
+        self.source_nodes = self.escaping + [program.nodes[j].operands[0][1] for j in self.sums]
         # Transcendental values on large arrays are written out for the backward to read:
         # a pass over memory costs less than computing exp or sin again.
         self.loaded = [j for j in nodes if self.n >= STORE_MIN
@@ -245,8 +279,9 @@ class FusedRun:
                [f"o{inside[j]}" for j in self.written]
         lines = self._loads() + [line for line, _ in self.body] + [
             f"o{inside[j]}[i] = v{inside[j]}" for j in self.written]
+        sums = [f"v{inside[program.nodes[j].operands[0][1]]}" for j in self.sums]
         self.source = _module(self.dtype, args, lines, "one fused forward kernel",
-                              self._setup())
+                              self._setup(), sums)
         self.kernel = None
         self.backward_kernels: dict = {}
         self.fixed = self.live = None
@@ -296,12 +331,21 @@ class FusedRun:
         outs = [np.empty(n, dtype) for _ in self.written]
         if self.kernel is None:
             self.kernel = _load(self.source, args + outs, n)
+        result = None
         if n >= threads.PARALLEL_MIN and threads.THREADS > 1:
-            call_kernel(self.kernel, n, args + outs)
-        elif n and self.kernel(n, *args, *outs):   # true: its libm twin must run
-            call_kernel(self.kernel, n, args + outs)
+            result = call_kernel(self.kernel, n, args + outs)
+        elif n:
+            result = self.kernel(n, *args, *outs)
+            if result is not None and _far(result):   # its libm twin must run
+                result = call_kernel(self.kernel, n, args + outs)
         for j, o in zip(self.escaping, outs):
             vals[j] = o.reshape(shape)
+        for m, j in enumerate(self.sums):
+            node = self.program.nodes[j]
+            total = result[m + 1] if result is not None else 0.0
+            if node.op.name == "mean":
+                total = total / n if n else np.nan
+            vals[j] = np.array(total, dtype=node.dtype)
         if self.loaded:
             by_node = dict(zip(self.written, outs))
             args = args + [by_node[j] for j in self.loaded]
@@ -310,14 +354,22 @@ class FusedRun:
     # ---- backward ---------------------------------------------------------------------
     def backward(self, args: list, adj: dict, carrying: set, ins: list, vals: list) -> None:
         """Add the run's input gradients to ``adj`` (keyed by ref), from the adjoints that
-        arrived for its escaping nodes. ``carrying``: the refs that need gradients."""
+        arrived for its escaping nodes and its sums. ``carrying``: the refs that need
+        gradients."""
         dtype, n = self.dtype, self.n
         incoming, gins = [], []
         pop = adj.pop
-        for key in self.escaping_refs:
+        escaping = len(self.escaping)
+        for k, key in enumerate(self.sources):
             g = pop(key, None)
             if g is None:
                 incoming.append(None)
+            elif k >= escaping:   # a sum's: the same value for every element (a mean's / n)
+                incoming.append(SCALAR)
+                v = g.reshape(-1)[0]
+                if n and self.program.nodes[key[1]].op.name == "mean":
+                    v = v / n
+                gins.append(dtype.type(v))
             elif g.size and (g.ndim == 0 or not any(g.strides)):  # one value, broadcast
                 incoming.append(SCALAR)
                 gins.append(dtype.type(g.reshape(-1)[0]))
@@ -346,7 +398,7 @@ class FusedRun:
         if n >= threads.PARALLEL_MIN and threads.THREADS > 1:
             call_kernel(kernel, n, gins + args + outs)
         elif n:
-            if kernel(n, *gins, *args, *outs):      # true: its libm twin must run
+            if kernel(n, *gins, *args, *outs):      # its libm twin must run
                 call_kernel(kernel, n, gins + args + outs)
         else:
             for o in outs:
@@ -373,13 +425,14 @@ class FusedRun:
         lines = []
         defined: set = set()
         k = 0
-        for j, kind in zip(self.escaping, incoming):
+        for j, kind in zip(self.source_nodes, incoming):
             if kind is None:
                 continue
             args.append(f"gin{k}")
-            lines.append(f"g{inside[j]} = gin{k}[i]" if kind == ARR else
-                         f"g{inside[j]} = gin{k}")
-            defined.add(f"g{inside[j]}")
+            reg = f"g{inside[j]}"
+            value = f"gin{k}[i]" if kind == ARR else f"gin{k}"
+            lines.append(f"{reg} += {value}" if reg in defined else f"{reg} = {value}")
+            defined.add(reg)
             k += 1
         args += ["p"] + [f"x{m}" for m in range(len(self.inputs))]
         args += [f"s{m}" for m in range(len(self.loaded))]
@@ -428,7 +481,7 @@ class FusedRun:
 
     def _live(self, incoming: list, carrying: set) -> set:
         """The run's nodes a gradient reaches from the adjoints that arrived."""
-        live = {j for j, kind in zip(self.escaping, incoming) if kind is not None}
+        live = {j for j, kind in zip(self.source_nodes, incoming) if kind is not None}
         program, inside = self.program, self.inside
         for j in reversed(self.nodes):
             if j in live:

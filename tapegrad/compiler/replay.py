@@ -47,7 +47,7 @@ class Replay:
         self.carrying = carrying
         self.carries = [(NODE, j) in carrying for j in range(len(nodes))]
         self.steps = fuse.plan_forward(program)
-        fused = {j for s in self.steps if type(s) is not int for j in s.nodes}
+        fused = {j for s in self.steps if type(s) is not int for j in s.nodes + s.sums}
         # A record per carrying node outside the fused runs: its VJP is the interpreter's.
         self.records: dict = {}
         for j, node in enumerate(nodes):

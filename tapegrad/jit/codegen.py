@@ -67,9 +67,10 @@ def render_formula(formula: str, names: dict, cast: bool = True,
 
 
 def kernel_module(comment: str, dtype: str, args: list, lines: list, cache: bool,
-                  setup: list = ()) -> str:
+                  setup: list = (), sums: list = ()) -> str:
     """The source of a module defining ``kernel(n, ...)``: ``lines`` are the loop's body over
-    ``i in range(n)``, ``setup`` what comes before the loop.
+    ``i in range(n)``, ``setup`` what comes before the loop. With ``sums`` (values of the
+    body), the kernel returns ``(count, sum, ...)``: each summed over the elements in float64.
 
     A kernel that calls vmath's sin or cos counts the arguments beyond their range
     (``_far``) and returns the count: its caller then runs ``libm_twin`` of the kernel instead
@@ -90,10 +91,13 @@ def kernel_module(comment: str, dtype: str, args: list, lines: list, cache: bool
              f"@njit(cache={cache}, fastmath=False, nogil=True, error_model='numpy')",
              f"def kernel({', '.join(args)}):"]
     head += ["    " + line for line in setup]
-    if ranged:
+    if ranged or sums:
         head.append("    _far = 0")
+    head += [f"    _acc{m} = 0.0" for m in range(len(sums))]
     head.append("    for i in range(n):")
-    tail = ["    return _far"] if ranged else []
+    body += [f"_acc{m} += {v}" for m, v in enumerate(sums)]
+    tail = ["    return " + ", ".join(["_far"] + [f"_acc{m}" for m in range(len(sums))])
+            ] if ranged or sums else []
     return "\n".join(head + ["        " + line for line in body] + tail) + "\n"
 
 

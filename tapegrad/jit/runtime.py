@@ -31,27 +31,38 @@ VERIFY = env_flag("TAPEGRAD_JIT_VERIFY", False)
 
 def _call(kernel, n: int, args: list):
     """Run ``kernel`` over all n elements; when n is large, each thread gets slices. Returns
-    what a kernel with a range guard returns: true when its libm twin must run instead."""
+    what the kernel returns (see ``codegen.kernel_module``), the threads' results added."""
     if n < threads.PARALLEL_MIN or threads.THREADS == 1:
         return kernel(n, *args)
 
     def sliced(lo, hi):
         return [a[lo:hi] if type(a) is np.ndarray else a for a in args]
 
-    return any(threads.run_split(kernel, n, sliced))
+    parts = threads.run_split(kernel, n, sliced)
+    if type(parts[0]) is tuple:
+        return tuple(map(sum, zip(*parts)))
+    return None if parts[0] is None else sum(parts)
 
 
-def call_kernel(kernel, n: int, args: list) -> None:
+def _far(result) -> bool:
+    """Whether a kernel's result says that arguments were beyond vmath's range."""
+    return bool(result[0] if type(result) is tuple else result)
+
+
+def call_kernel(kernel, n: int, args: list):
     """``_call``; where the kernel's vmath sin or cos met an argument beyond their range
-    (codegen.kernel_module), its libm twin computes the whole run again, exactly."""
-    if _call(kernel, n, args):
+    (codegen.kernel_module), its libm twin computes the whole run again, exactly. Returns the
+    result of the run that counts."""
+    result = _call(kernel, n, args)
+    if result is not None and _far(result):
         twin = getattr(kernel, "tapegrad_twin", None)
         if twin is None:
             with _lock:
                 twin = compile.load(codegen.libm_twin(kernel.tapegrad_source))
                 compile.first_call(twin, (min(n, 1), *args))
             kernel.tapegrad_twin = twin
-        _call(twin, n, args)
+        result = _call(twin, n, args)
+    return result
 
 
 class _Entry:
