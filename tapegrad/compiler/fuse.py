@@ -311,16 +311,24 @@ class FusedRun:
         return v if type(v) is bool else dtype.type(v)
 
     def args(self, vals: list, ins: list) -> list:
-        """The kernel arguments from outside the run; constants are converted once."""
+        """The kernel arguments from outside the run; constants are converted once. An input
+        of the run's shape and dtype on the first call has them on every call of this replay
+        (the signature fixes the inputs', the program the nodes'): it is only flattened."""
         if self.fixed is None:
             self.fixed = [np.array(self.scalars or [0], dtype=self.dtype)] + [
                 None if kind in (IN, NODE) else self._arg(x) for kind, x in self.inputs]
-            self.live = [(k + 1, kind, x) for k, (kind, x) in enumerate(self.inputs)
-                         if kind in (IN, NODE)]
+            self.live = []
+            for k, (kind, x) in enumerate(self.inputs):
+                if kind in (IN, NODE):
+                    v = vals[x] if kind == NODE else ins[x]
+                    plain = (type(v) is np.ndarray and v.shape == self.shape
+                             and v.dtype == self.dtype)
+                    self.live.append((k + 1, kind == NODE, x, plain))
         out = list(self.fixed)
         arg = self._arg
-        for k, kind, x in self.live:
-            out[k] = arg(vals[x] if kind == NODE else ins[x])
+        for k, is_node, x, plain in self.live:
+            v = vals[x] if is_node else ins[x]
+            out[k] = v.reshape(-1) if plain else arg(v)
         return out
 
     def run(self, vals: list, ins: list) -> list:
