@@ -431,7 +431,7 @@ def _absorbing(x, w):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("shape", [(7,), (3, 5), (0,), (1, 0), (5000,)])
 def test_sums_and_means_computed_by_the_kernels_equal_eager(dtype, shape):
-    from tapegrad.compiler import fuse
+    from tapegrad.compiler import plan
     rng = np.random.default_rng(3)
     x = torch.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
     w = torch.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
@@ -447,7 +447,7 @@ def test_sums_and_means_computed_by_the_kernels_equal_eager(dtype, shape):
     replay = next(iter(entry.replays.values()))
     absorbed = [j for s in replay.steps if type(s) is not int for j in s.sums]
     n = int(np.prod(shape))
-    if 0 < n <= fuse.ABSORB_MAX:
+    if 0 < n <= plan.ABSORB_MAX:
         assert len(absorbed) == 5   # all but the keepdim sum and the sum of its result
-    elif n > fuse.ABSORB_MAX:
+    elif n > plan.ABSORB_MAX:
         assert absorbed == []

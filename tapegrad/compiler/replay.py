@@ -16,7 +16,7 @@ import numpy as np
 from ..engine import vjp_numpy
 from ..ops import FORWARD
 from ..tape import NOTHING, Record
-from . import fuse
+from .plan import plan_forward
 from .rules import RULES, _index
 from .trace import CONST, IN, NODE, Comparison, Program
 
@@ -46,7 +46,7 @@ class Replay:
                 carrying.add((NODE, j))
         self.carrying = carrying
         self.carries = [(NODE, j) in carrying for j in range(len(nodes))]
-        self.steps = fuse.plan_forward(program)
+        self.steps = plan_forward(program)
         fused = {j for s in self.steps if type(s) is not int for j in s.nodes + s.sums}
         # A record per carrying node outside the fused runs: its VJP is the interpreter's.
         self.records: dict = {}

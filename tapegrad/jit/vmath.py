@@ -20,6 +20,7 @@ exp). ``fastmath`` stays off: reassociation would undo the exact reduction steps
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -32,6 +33,7 @@ from numba.extending import intrinsic
 SINCOS_MAX = 1.073741824e9
 
 
+@functools.lru_cache(maxsize=None)
 def version() -> str:
     """A digest of this file: generated kernels name it, so a kernel cached on disk against an
     older version of these functions is not loaded (Numba's cache does not follow calls)."""
