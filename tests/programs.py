@@ -219,3 +219,101 @@ def fuzz(n_programs: int, n_sizes: int, seed: int, dtypes=("float64", "float32")
                 if verbose:
                     print(f"program {p} at {sizes} ({dtype}): {problem}")
     return instances, failures
+
+
+# ---- loops: programs whose middle repeats, as a Python loop makes it ------------------------
+LOOP_UNARY = ("tanh", "sin", "cos", "sigmoid", "neg", "square", "abs", "exp_small", "relu")
+LOOP_BINARY = ("add", "sub", "mul", "div_safe")
+
+
+def make_loop_program(rng: np.random.Generator) -> dict:
+    """A random loop: inputs, a few head values, carried state, a body of elementwise ops
+    reading the state, the inputs, the head values and Python numbers (some changing with the
+    iteration), repeated 2 to 30 times; then a loss over the last state (and the head)."""
+    n_in = int(rng.integers(1, 4))
+    head = []
+    for _ in range(int(rng.integers(0, 3))):
+        head.append((str(rng.choice(LOOP_UNARY)), ("in", int(rng.integers(n_in)))))
+    n_car = int(rng.integers(1, 3))
+    init = [("in", int(rng.integers(n_in))) if not head or rng.random() < 0.5
+            else ("h", int(rng.integers(len(head)))) for _ in range(n_car)]
+    body: list = []
+    for _ in range(int(rng.integers(1, 7))):
+        def source():
+            roll = rng.random()
+            if body and roll < 0.35:
+                return ("b", int(rng.integers(len(body))))
+            if roll < 0.7:
+                return ("c", int(rng.integers(n_car)))
+            if head and roll < 0.8:
+                return ("h", int(rng.integers(len(head))))
+            if roll < 0.9:
+                return ("in", int(rng.integers(n_in)))
+            return ("s", float(rng.uniform(0.5, 1.5)), bool(rng.random() < 0.5))
+        if rng.random() < 0.5:
+            body.append((str(rng.choice(LOOP_UNARY)), source()))
+        else:
+            body.append((str(rng.choice(LOOP_BINARY)), source(), source()))
+    # Each new state is a body value (the last one at least once, so the body is used).
+    carry_out = [len(body) - 1] + [int(rng.integers(len(body))) for _ in range(n_car - 1)]
+    return {"n_in": n_in, "head": head, "init": init, "body": body, "carry_out": carry_out,
+            "count": int(rng.integers(2, 31)), "loss": str(rng.choice(["sum", "mean", "mixed"])),
+            "grads": [bool(rng.random() < 0.8) for _ in range(n_in)]}
+
+
+def _loop_op(op: str, args: list):
+    a = args[0]
+    if op in ("tanh", "sin", "cos", "sigmoid", "abs", "relu"):
+        return getattr(tapegrad, op)(a)
+    if op == "neg":
+        return -a
+    if op == "square":
+        return a * a
+    if op == "exp_small":
+        return tapegrad.exp(-(a * a))
+    b = args[1]
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    return a / (b * b + 1.0)   # div_safe
+
+
+def run_loop_program(program: dict, xs: list):
+    heads = [_loop_op(op, [xs[src[1]]]) for op, src in program["head"]]
+
+    def value(src, r, body, state):
+        kind = src[0]
+        if kind == "in":
+            return xs[src[1]]
+        if kind == "h":
+            return heads[src[1]]
+        if kind == "c":
+            return state[src[1]]
+        if kind == "b":
+            return body[src[1]]
+        return src[1] * (1.0 + 0.01 * r) if src[2] else src[1]   # a number
+
+    state = [value(s, 0, [], []) for s in program["init"]]
+    for r in range(program["count"]):
+        body: list = []
+        for op, *srcs in program["body"]:
+            args = [value(s, r, body, state) for s in srcs]
+            if all(not isinstance(a, tapegrad.Tensor) for a in args):
+                args[0] = xs[0] * 0.0 + args[0]   # (an op of two numbers: make it a tensor)
+            body.append(_loop_op(op, args))
+        state = [body[k] for k in program["carry_out"]]
+    loss = state[0].sum() if program["loss"] == "sum" else state[0].mean()
+    if program["loss"] == "mixed":
+        for s in state[1:]:
+            loss = loss + (s * xs[0]).sum()
+        for h in heads:
+            loss = loss + h.mean() * 0.5
+    return loss
+
+
+def make_loop_inputs(program: dict, n: int, rng: np.random.Generator, dtype: str) -> list:
+    return [tapegrad.tensor(rng.uniform(-1, 1, n).astype(dtype), requires_grad=g)
+            for g in program["grads"]]

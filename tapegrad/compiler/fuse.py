@@ -55,9 +55,10 @@ def render(expr: str, names: dict, cast: bool) -> str:
     return render_formula(expr, names, cast, FUNCTIONS)
 
 
-def _module(dtype, args: list, lines: list, comment: str, setup: list, sums: list = ()) -> str:
+def _module(dtype, args: list, lines: list, comment: str, setup: list, sums: list = (),
+            loop: bool = True) -> str:
     return kernel_module(f"tapegrad.compiler.fuse: {comment}", dtype.name, args, lines, True,
-                         setup, sums)
+                         setup, sums, loop)
 
 
 def _load(source: str, args: list, n: int):
@@ -101,8 +102,10 @@ class FusedRun:
         self.scalars: list = []
         arg_of: dict = {}
         self.body = []           # per node: (its forward line, the names of its operands)
+        self.first_scalar = []   # per node: the index in ``p`` of its first Python number
         for i, j in enumerate(nodes):
             node = program.nodes[j]
+            self.first_scalar.append(len(self.scalars))
             names = {}
             for name, ref in zip("abc", node.operands):
                 kind, x = ref

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit.plan import KERNEL_DTYPES, LARGE_RUN_ELEMENTS, MAX_RUN
+from . import roll
 from .fuse import EXPR, FusedRun
 from .trace import IN, NODE, PY
 
@@ -35,9 +36,17 @@ def plan_forward(program) -> list:
         # As the backward JIT cuts its runs (jit.plan): longer runs on large arrays, where a
         # cut costs a pass over memory and compile time is small beside run time.
         limit = MAX_RUN
-        if current and int(np.prod(nodes[current[0]].shape)) >= LARGE_RUN_ELEMENTS:
+        n = int(np.prod(nodes[current[0]].shape)) if current else 0
+        if n >= LARGE_RUN_ELEMENTS:
             limit = 2 * MAX_RUN
-        for piece in _pieces(program, current, limit, readers):
+        rest = list(current)
+        while len(rest) > limit and n <= roll.ROLL_MAX:   # a long run on a small array
+            rolled = _rolled(program, rest, limit, readers, sums)
+            if rolled is None:
+                break
+            steps.append(rolled)
+            rest = rest[len(rolled.nodes):]
+        for piece in _pieces(program, rest, limit, readers):
             mine = [j for j in sums if nodes[j].operands[0][1] in piece]
             if len(piece) >= 2:
                 steps.append(FusedRun(program, piece, readers, mine))
@@ -83,15 +92,10 @@ def absorbs(node, first, run: list) -> bool:
             and (dims is None or sorted(dims) == list(range(len(first.shape)))))
 
 
-def _pieces(program, run: list, limit: int, readers: dict) -> list:
-    """A run cut into pieces of at most ``limit`` nodes. A run longer than that is cut at a
-    multiple of its period when it repeats itself (a loop body), and where the cuts start is
-    chosen so that the fewest different kernels result: a loop whose first iteration reads its
-    inputs directly then has one short piece for that and one kernel for all the others."""
+def _period(nodes: list, run: list, limit: int) -> int | None:
+    """The period of ``run`` when it repeats itself (a loop body) with at most ``limit``
+    nodes, else None."""
     m = len(run)
-    if m <= limit:
-        return [list(run)] if run else []   # (a copy: the caller clears its list)
-    nodes = program.nodes
     index = {j: i for i, j in enumerate(run)}
     shape = []
     for i, j in enumerate(run):
@@ -102,10 +106,35 @@ def _pieces(program, run: list, limit: int, readers: dict) -> list:
     skip = m // 8  # the first and last iterations read the loop's inputs: look between them
     for period in range(1, limit + 1):
         if all(shape[i] == shape[i + period] for i in range(skip, m - period - skip)):
-            length = period * (limit // period)
-            break
-    else:
+            return period
+    return None
+
+
+def _rolled(program, run: list, limit: int, readers: dict, sums: list):
+    """The longest loop at the start of ``run`` as a ``RolledRun``, or None."""
+    period = _period(program.nodes, run, limit)
+    found = None if period is None else roll.find(program.nodes, run, period, readers, sums)
+    if found is None:
+        return None
+    head, count, slots = found
+    nodes = run[:head + count * period]
+    mine = [j for j in sums if program.nodes[j].operands[0][1] in nodes]
+    return roll.RolledRun(program, nodes, readers, mine, head, period, count, slots)
+
+
+def _pieces(program, run: list, limit: int, readers: dict) -> list:
+    """A run cut into pieces of at most ``limit`` nodes. A run longer than that is cut at a
+    multiple of its period when it repeats itself (a loop body), and where the cuts start is
+    chosen so that the fewest different kernels result: a loop whose first iteration reads its
+    inputs directly then has one short piece for that and one kernel for all the others."""
+    m = len(run)
+    if m <= limit:
+        return [list(run)] if run else []   # (a copy: the caller clears its list)
+    nodes = program.nodes
+    period = _period(nodes, run, limit)
+    if period is None:
         return [run[k:k + limit] for k in range(0, m, limit)]
+    length = period * (limit // period)
     best = None
     for offset in sorted(set(range(min(period, m))) | {m % length}):
         cuts = ([run[:offset]] if offset else []) + [run[k:k + length]
