@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import run_backward, unused_message
+from ..engine import _accumulate, run_backward, unused_message
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ..registry import provide
 from ..tape import TLS
@@ -38,7 +38,7 @@ def _seeds(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list:
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not out.dtype.is_floating_point:
+            if out._data.dtype.kind != "f" and not out.dtype.is_floating_point:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype!r}")
             seed = np.ones(out._data.shape, out._data.dtype)
@@ -79,7 +79,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         # backward(inputs=...) accumulates only into these: run as grad() and add the results.
         inputs = _tuple(inputs)
         grads = run_backward(list(outputs), seeds, retain_graph, create_graph, list(inputs))
-        from ..engine import _accumulate
         for t, g in zip(inputs, grads):
             if g is not None:
                 _accumulate(t, g)
@@ -100,7 +99,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 def _leaf_roots(outputs, seeds) -> None:
     """``leaf.backward()`` accumulates the seed straight into the leaf."""
-    from ..engine import _accumulate
     for o, s in zip(outputs, seeds):
         if o._slot is None:
             _accumulate(o, s)

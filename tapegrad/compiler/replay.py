@@ -135,27 +135,28 @@ class Replay:
             if g is not None and _in((kind, x), carrying):
                 add((kind, x), np.asarray(g), vals[x] if kind == NODE else ins[x])
         nodes = program.nodes
-        with np.errstate(all="ignore"):
-            for k in range(len(self.steps) - 1, -1, -1):
-                step = self.steps[k]
-                if type(step) is not int:
-                    step.backward(saved[-1 - k], adj, carrying, ins, vals)
+        # (numpy's warnings are off: this runs inside the engine's backward, which turns them
+        # off as the eager backward has them)
+        for k in range(len(self.steps) - 1, -1, -1):
+            step = self.steps[k]
+            if type(step) is not int:
+                step.backward(saved[-1 - k], adj, carrying, ins, vals)
+                continue
+            g = adj.pop((NODE, step), None)
+            rec = self.records.get(step)
+            if g is None or rec is None:
+                continue
+            with _lock:
+                rec.saved, rec.in_shapes, rec.params = saved[step]
+                try:
+                    grads_in = vjp_numpy(rec, g)
+                finally:
+                    rec.saved = NOTHING
+            for ref, gi in zip(nodes[step].operands, grads_in):
+                if gi is None or not _in(ref, carrying):
                     continue
-                g = adj.pop((NODE, step), None)
-                rec = self.records.get(step)
-                if g is None or rec is None:
-                    continue
-                with _lock:
-                    rec.saved, rec.in_shapes, rec.params = saved[step]
-                    try:
-                        grads_in = vjp_numpy(rec, g)
-                    finally:
-                        rec.saved = NOTHING
-                for ref, gi in zip(nodes[step].operands, grads_in):
-                    if gi is None or not _in(ref, carrying):
-                        continue
-                    kind, x = ref
-                    add(ref, np.asarray(gi), vals[x] if kind == NODE else ins[x])
+                kind, x = ref
+                add(ref, np.asarray(gi), vals[x] if kind == NODE else ins[x])
         return [adj.get((IN, k)) for k in self.grad_inputs]
 
 
