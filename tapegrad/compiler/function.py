@@ -318,13 +318,12 @@ class Compiled:
         in_tree = flatten((args, kwargs), leaves)
         try:
             key = self.key(leaves, in_tree)
-            hash(key)
+            entry = None if key is None else self.entries.get(key)
         except TypeError:  # an unhashable argument: nothing to key a trace by
             key = None
         if key is None:
             STATS["eager_calls"] += 1
             return self.fn(*args, **kwargs)
-        entry = self.entries.get(key)
         if entry is not None and entry.program is not None and not entry.fits():
             entry = None
         if entry is None:

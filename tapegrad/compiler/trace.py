@@ -80,7 +80,11 @@ class Program:
 def flatten(obj, leaves: list):
     """The structure of ``obj`` (tuples, lists, dicts), its leaves appended to ``leaves``."""
     if isinstance(obj, (tuple, list)):  # named tuples too (return_types): see _build_tree
-        return (type(obj), tuple(flatten(x, leaves) for x in obj))
+        for x in obj:
+            if isinstance(x, (tuple, list, dict)):
+                return (type(obj), tuple(flatten(x, leaves) for x in obj))
+        leaves.extend(obj)   # (the common case, a call's positional arguments: no recursion)
+        return (type(obj), (None,) * len(obj))
     if isinstance(obj, dict):
         return (dict, tuple((k, flatten(v, leaves)) for k, v in obj.items()))
     leaves.append(obj)
