@@ -320,7 +320,7 @@ class FusedRun:
                     continue
                 expr = render_formula(formula, names, self.cast)
                 if dest in alias:
-                    lines.append(f"{dest} = {alias.pop(dest)} + {expr}")
+                    lines.append(f"{dest} = {alias.pop(dest)} + ({expr})")   # (a where's)
                 elif dest in defined:
                     lines.append(f"{dest} += {expr}")
                 elif expr.isidentifier():

@@ -74,7 +74,8 @@ def plan_forward(program) -> list:
 
 # Runs over at most this many elements absorb their sums: an in-order sum keeps LLVM from
 # vectorising the loop, which costs nothing on a few elements and much on many (where
-# numpy's sum is one fast pass anyway).
+# numpy's sum is one fast pass anyway). Float64 only: the kernel sums in float64, and a
+# float32 sum must overflow (or cancel) as numpy's float32 sum does.
 ABSORB_MAX = 1 << 12
 
 
@@ -83,7 +84,7 @@ def absorbs(node, first, run: list) -> bool:
     node is ``first``), in the run's dtype, and the run is small enough to absorb it."""
     if node.op.name not in ("sum", "mean") or node.shape != () or first.shape == ():
         return False
-    if int(np.prod(first.shape)) > ABSORB_MAX:
+    if int(np.prod(first.shape)) > ABSORB_MAX or first.dtype != np.float64:
         return False
     kind, x = node.operands[0]
     dims, keepdim = node.params
