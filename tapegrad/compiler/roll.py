@@ -286,9 +286,10 @@ class RolledRun(FusedRun):
             return before(ref, True)
 
         width = ncar + period
+        sourced = sorted({i - last for i, _ in gins if i >= h})   # the last iteration's
         setup = self._head_setup() + [f"_buf = np.empty(({count}, {width}, n), _f)"] + \
             self._arrays() + [f"_gc{m} = np.zeros(n, _f)" for m in range(ncar)] + \
-            [f"_gl{i} = np.zeros(n, _f)" for i in range(period)] + \
+            [f"_gl{i} = np.zeros(n, _f)" for i in sourced] + \
             [f"_gh{x} = np.zeros(n, _f)" for x in shared] + \
             [f"_e{m} = np.zeros(n, _f)" for m in range(len(targets))]
         # The forward again, keeping each iteration's values.
@@ -310,8 +311,9 @@ class RolledRun(FusedRun):
         loop = self._loads() + [f"v{x} = _h{x}[i]" for x in shared]
         loop += [f"c{m} = _buf[r, {m}, i]" for m in range(ncar)]
         loop += [f"v{h + i} = _buf[r, {ncar + i}, i]" for i in range(period)]
-        loop += [f"g{h + i} = _gl{i}[i]" for i in range(period)]
-        loop += [f"_gl{i}[i] = {zero}" for i in range(period)]
+        loop += [f"g{h + i} = _gl{i}[i]" if i in sourced else f"g{h + i} = {zero}"
+                 for i in range(period)]
+        loop += [f"_gl{i}[i] = {zero}" for i in sourced]
         loop += [f"g{h + d} += _gc{m}[i]" for m, (_, _, d) in enumerate(self.carried)]
         loop += [f"gn{m} = {zero}" for m in range(ncar)]
         for i in range(h + period - 1, h - 1, -1):
