@@ -542,3 +542,41 @@ def test_float32_sums_overflow_as_eager_ones():
         want = f(x).item()
         got = [compiled(x).item() for _ in range(3)]
     assert want == np.inf and got == [np.inf] * 3
+
+
+def _swapping(x, w):
+    """Two states that swap roles: with only x requiring grad, a state carries gradients in
+    every other iteration."""
+    a, b = x, w
+    for _ in range(20):
+        a, b = torch.tanh(b) * 1.1, torch.sin(a) * 0.5 + 1.0
+    return (a + b * 0.25).sum()
+
+
+def _read_by_each(x, w):
+    """A value computed before the loop and read by every iteration."""
+    hw = torch.cos(w)
+    s = x
+    for _ in range(30):
+        s = torch.tanh(s * hw + 0.1)
+    return s.sum()
+
+
+@pytest.mark.parametrize("fn", [_swapping, _read_by_each])
+@pytest.mark.parametrize("grads", [(True, False), (False, True), (True, True)])
+def test_rolled_loops_with_swapping_states_and_values_from_before(fn, grads):
+    from tapegrad.compiler.roll import RolledRun
+    rng = np.random.default_rng(9)
+    x = torch.tensor(rng.standard_normal(7), requires_grad=grads[0])
+    w = torch.tensor(rng.standard_normal(7), requires_grad=grads[1])
+    want_out, want = _grads(fn, [x, w])
+    compiled = torch.compile(fn)
+    for _ in range(3):
+        got_out, got = _grads(compiled, [x, w])
+        _close(got_out, want_out, "float64")
+        for g, ww in zip(got, want):
+            assert (g is None) == (ww is None)
+            if g is not None:
+                _close(g, ww, "float64")
+    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
+    assert any(isinstance(s, RolledRun) for s in next(iter(entry.replays.values())).steps)

@@ -95,18 +95,26 @@ def absorbs(node, first, run: list) -> bool:
 
 def _period(nodes: list, run: list, limit: int) -> int | None:
     """The period of ``run`` when it repeats itself (a loop body) with at most ``limit``
-    nodes, else None."""
+    nodes, else None. For a candidate period p, an operand within 2p nodes back is known by its
+    distance (this iteration or the one before); one further back by "far" (a value from before
+    the loop, read by every iteration, is ever further back)."""
     m = len(run)
     index = {j: i for i, j in enumerate(run)}
-    shape = []
+    ops, dists = [], []
     for i, j in enumerate(run):
         node = nodes[j]
-        links = tuple(i - index[x] if kind == NODE and x in index else kind
-                      for kind, x in node.operands)
-        shape.append((node.op.name, links))
+        ops.append(node.op.name)
+        dists.append(tuple(i - index[x] if kind == NODE and x in index else kind
+                           for kind, x in node.operands))
     skip = m // 8  # the first and last iterations read the loop's inputs: look between them
+
+    def shape(i, window):
+        return ops[i], tuple(d if type(d) is str or d < window else "far" for d in dists[i])
+
     for period in range(1, limit + 1):
-        if all(shape[i] == shape[i + period] for i in range(skip, m - period - skip)):
+        window = 2 * period
+        if all(shape(i, window) == shape(i + period, window)
+               for i in range(skip, m - period - skip)):
             return period
     return None
 

@@ -225,12 +225,15 @@ class RolledRun(FusedRun):
         live = self._live(incoming, carrying)
         h, period, nodes, count = self.head, self.period, self.nodes, self.count
         # Which iterations of each body position a gradient reaches (as the eager backward
-        # visits only those): all, none, or some, told by the flags ``_LIVE``. (Which carry
-        # gradients only grows from one iteration to the next: a destination that carries in
-        # the last iteration is given the earlier ones' too, where nothing reads it.)
+        # visits only those): all, none, or some, told by the flags ``_LIVE``.
         reach = [[nodes[h + r * period + i] in live for r in range(count)]
                  for i in range(period)]
         mixed = [i for i in range(period) if 0 < sum(reach[i]) < count]
+        # A body position gets adjoints if it carries gradients in any iteration (states that
+        # swap carry them in every other one); where it does not, nothing it passes them to
+        # carries either, so they reach no target.
+        carries = [any((NODE, nodes[h + r * period + i]) in carrying for r in range(count))
+                   for i in range(period)]
         program, inside = self.program, self.inside
         zero = "_f(0.0)" if self.cast else "0.0"
         target_of = {ref: f"e{m}" for m, ref in enumerate(targets)}
@@ -277,12 +280,10 @@ class RolledRun(FusedRun):
         def in_body(i, letter, ref):
             slot = self.slots[i - h].get(letter)
             if slot is not None and slot[0] == CARRIED:   # (the previous iteration's node)
-                if (NODE, ref[1]) not in carrying:
-                    return None
-                return f"gn{self._carry_index(i - h, letter)}"
+                return f"gn{self._carry_index(i - h, letter)}" if carries[slot[1]] else None
             if ref[0] == NODE and ref[1] in inside and inside[ref[1]] >= h:
-                x = h + (inside[ref[1]] - h) % period
-                return f"g{x}" if (NODE, ref[1]) in carrying else None
+                x = (inside[ref[1]] - h) % period
+                return f"g{h + x}" if carries[x] else None
             return before(ref, True)
 
         width = ncar + period
