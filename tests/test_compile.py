@@ -580,3 +580,22 @@ def test_rolled_loops_with_swapping_states_and_values_from_before(fn, grads):
                 _close(g, ww, "float64")
     entry = next(iter(compiled._tapegrad_compiled.entries.values()))
     assert any(isinstance(s, RolledRun) for s in next(iter(entry.replays.values())).steps)
+
+
+def test_a_loop_longer_than_one_kernels_buffer_rolls_in_several(monkeypatch):
+    """Iterations past what keeps the backward's values within BUF_MAX roll in another
+    kernel; the gradients flow from one to the next."""
+    from tapegrad.compiler import roll
+    monkeypatch.setattr(roll, "BUF_MAX", 300)
+    x = torch.tensor(np.linspace(-1, 1, 5), requires_grad=True)
+    w = torch.tensor(np.linspace(0.5, 1, 5), requires_grad=True)
+    want_out, want = _grads(_read_by_each, [x, w])
+    compiled = torch.compile(_read_by_each)
+    for _ in range(3):
+        got_out, got = _grads(compiled, [x, w])
+        _close(got_out, want_out, "float64")
+        for g, ww in zip(got, want):
+            _close(g, ww, "float64")
+    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
+    steps = next(iter(entry.replays.values())).steps
+    assert sum(isinstance(s, roll.RolledRun) for s in steps) >= 2

@@ -126,6 +126,11 @@ def _rolled(program, run: list, limit: int, readers: dict, sums: list):
     if found is None:
         return None
     head, count, slots = found
+    # (iterations past what keeps the backward's values within BUF_MAX roll in another kernel)
+    n = int(np.prod(program.nodes[run[0]].shape))
+    count = min(count, roll.BUF_MAX // (2 * period * max(n, 1)))
+    if count < 2:
+        return None
     nodes = run[:head + count * period]
     mine = [j for j in sums if program.nodes[j].operands[0][1] in nodes]
     return roll.RolledRun(program, nodes, readers, mine, head, period, count, slots)

@@ -3,14 +3,16 @@
 A run of ``head`` nodes then ``count`` iterations of a body of ``period`` nodes is compiled as
 the head's code, then ``for r in range(count)`` around the body's code once: compile time is
 the body's, not the loop's, and a call runs every iteration (cut into pieces, the same loop
-cost a kernel call and its Python per piece). What an iteration reads from the one before
-travels in registers (``carried``); what it reads from before the loop is the same every
-iteration (``invariant``); its Python numbers come from ``p`` at the iteration's offset.
+cost a kernel call and its Python per piece). Each iteration is one pass over the elements,
+which vectorises as a fused run's loop does. What an iteration reads from the one before is
+``carried`` (an array per value, from one pass to the next); what it reads from before the loop
+is ``invariant`` (the same every iteration); its Python numbers come from ``p`` at the
+iteration's offset.
 
-The backward kernel recomputes, per element, the head and the iterations, keeping each
-iteration's values (one row of ``_buf`` per iteration), then runs the derivative formulas of
-the iterations in reverse, each from its row. Only on small arrays: the loop per
-element does not vectorise, which costs nothing on a few elements and much on many.
+The backward kernel runs the forward again, keeping each iteration's values (a row of
+``_buf`` per iteration: iterations x values x elements), then the iterations' derivative
+formulas in reverse, each from its row. Only on small arrays, and as many iterations in one
+kernel as keep ``_buf`` within ``BUF_MAX`` values (``plan``).
 
 Only the last iteration's values may be read after the loop (anything may read the head's);
 an earlier iteration's only reader is the next one. Where a backward's adjoints reach some
@@ -28,6 +30,8 @@ from .trace import IN, NODE, PY
 
 # Runs over at most this many elements are rolled (as sums are absorbed: ``plan.ABSORB_MAX``).
 ROLL_MAX = 1 << 12
+# A rolled backward keeps at most this many values (32 MB of float64) of its iterations.
+BUF_MAX = 1 << 22
 CARRIED, INVARIANT = "carried", "invariant"
 _SCALAR = re.compile(r"^p_(\d+)$")
 
