@@ -317,3 +317,26 @@ def run_loop_program(program: dict, xs: list):
 def make_loop_inputs(program: dict, n: int, rng: np.random.Generator, dtype: str) -> list:
     return [tapegrad.tensor(rng.uniform(-1, 1, n).astype(dtype), requires_grad=g)
             for g in program["grads"]]
+
+
+def _loop_results(program: dict, xs: list) -> list:
+    for x in xs:
+        x.grad = None
+    out = run_loop_program(program, xs)
+    if out.requires_grad:
+        out.backward()
+    return [out.detach().numpy()] + [None if x.grad is None else x.grad.numpy().copy()
+                                     for x in xs]
+
+
+def float32_answers(program: dict, xs: list, got: list) -> bool:
+    """Whether float32 can answer this loop at all: results ``got`` (eager, float32: the output,
+    then each input's gradient) agree with float64's on the same values. (A state that doubles
+    every iteration has adjoints of 2^k that cancel to a gradient of 1/3: float32 rounding
+    alone changes it, in any summation order.)"""
+    x64 = [tapegrad.tensor(x.detach().numpy().astype("float64"), requires_grad=x.requires_grad)
+           for x in xs]
+    with np.errstate(all="ignore"):
+        ref = _loop_results(program, x64)
+    return all(g is None or w is None or np.allclose(g, w, rtol=1e-4, atol=1e-4, equal_nan=True)
+               for g, w in zip(got, ref))

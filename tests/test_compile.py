@@ -460,7 +460,7 @@ def test_random_loops_compiled_equal_eager(seed, dtype):
     """Loops (a body repeated 2 to 30 times, state carried between iterations, the inputs and
     head values read by every iteration): on small arrays their runs are rolled into one
     kernel with a loop, on large ones cut into pieces; compiled equals eager either way."""
-    from programs import make_loop_inputs, make_loop_program, run_loop_program
+    from programs import float32_answers, make_loop_inputs, make_loop_program, run_loop_program
     from tapegrad.compiler.roll import RolledRun
     rng = np.random.default_rng(100 + seed)
     rolled = 0
@@ -471,6 +471,8 @@ def test_random_loops_compiled_equal_eager(seed, dtype):
             xs = make_loop_inputs(program, n, rng, dtype)
             with np.errstate(all="ignore"):
                 want_out, want = _grads(lambda *v: run_loop_program(program, list(v)), xs)
+                if dtype == "float32" and not float32_answers(program, xs, [want_out, *want]):
+                    continue   # (float32 itself cannot answer it: no engine is to blame)
                 for _ in range(2):
                     got_out, got = _grads(compiled, xs)
                     _close(got_out, want_out, dtype)
@@ -599,3 +601,25 @@ def test_a_loop_longer_than_one_kernels_buffer_rolls_in_several(monkeypatch):
     entry = next(iter(compiled._tapegrad_compiled.entries.values()))
     steps = next(iter(entry.replays.values())).steps
     assert sum(isinstance(s, roll.RolledRun) for s in steps) >= 2
+
+
+def _from_a_number(x, w):
+    s = 0.0
+    for k in range(20):
+        s = s + torch.tanh(x * w + 0.1 * k) * 0.5
+    return s.sum()
+
+
+def test_a_loop_whose_state_starts_as_a_number_rolls():
+    from tapegrad.compiler.roll import RolledRun
+    x = torch.tensor(np.linspace(-1, 1, 6), requires_grad=True)
+    w = torch.tensor(np.linspace(0.5, 1.5, 6), requires_grad=True)
+    want_out, want = _grads(_from_a_number, [x, w])
+    compiled = torch.compile(_from_a_number)
+    for _ in range(3):
+        got_out, got = _grads(compiled, [x, w])
+        _close(got_out, want_out, "float64")
+        for g, ww in zip(got, want):
+            _close(g, ww, "float64")
+    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
+    assert any(isinstance(s, RolledRun) for s in next(iter(entry.replays.values())).steps)

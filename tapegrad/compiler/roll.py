@@ -47,10 +47,11 @@ def _same(a, b) -> bool:
 
 def find(nodes: list, run: list, period: int, readers: dict, sums: list):
     """``(head, count)`` of the longest loop of ``period``-node iterations in ``run`` that can be
-    rolled, and its operand slots, or None. The iterations start after ``head`` nodes (fewer
-    than a period: a first iteration that reads the loop's inputs directly is the head)."""
+    rolled, and its operand slots, or None. The iterations start after ``head`` nodes (at most
+    a period: a first iteration that reads the loop's inputs directly, or a Python number where
+    later ones read the state, is the head)."""
     best = None
-    for head in range(min(period, len(run))):
+    for head in range(min(period + 1, len(run))):
         iters = [run[k:k + period] for k in range(head, len(run) - period + 1, period)]
         count, slots = _longest(nodes, iters, readers, sums)
         if count >= 2 and (best is None or count > best[1]):
