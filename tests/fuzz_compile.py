@@ -23,20 +23,18 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from programs import (assignments, float32_answers, make_inputs,  # noqa: E402
-                      make_loop_inputs, make_loop_program, make_program, run_loop_program,
-                      run_program)
+                      make_loop_inputs, make_loop_program, make_program, results,
+                      run_loop_program, run_program)
 
 import tapegrad  # noqa: E402
 
 
-def _results(fn, xs):
-    for x in xs:
-        x.grad = None
-    out = fn(*xs)
-    if out.requires_grad:
-        out.backward()
-    return [out.detach().numpy()] + [None if x.grad is None else x.grad.numpy().copy()
-                                     for x in xs]
+def _same(got: list, want: list, tol: float) -> None:
+    for g, w in zip(got, want):
+        assert (g is None) == (w is None), "gradient presence differs"
+        if g is not None:
+            assert g.shape == w.shape and g.dtype == w.dtype
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True)
 
 
 def check(program, dtype, rng) -> tuple[int, list]:
@@ -46,15 +44,10 @@ def check(program, dtype, rng) -> tuple[int, list]:
     for sizes in assignments(rng, 4, allow_empty=True):
         xs = make_inputs(program, sizes, rng, dtype)
         try:
-            want = _results(lambda *v: run_program(program, list(v)), xs)
+            want = results(lambda *v: run_program(program, list(v)), xs)
             for _ in range(2):
-                got = _results(compiled, xs)
                 runs += 1
-                for g, w in zip(got, want):
-                    assert (g is None) == (w is None), "gradient presence differs"
-                    if g is not None:
-                        assert g.shape == w.shape and g.dtype == w.dtype
-                        np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True)
+                _same(results(compiled, xs), want, tol)
         except Exception:  # noqa: BLE001 (reported with the program that caused it)
             failures.append(f"{dtype} {sizes} {program}\n{traceback.format_exc(limit=4)}")
     return runs, failures
@@ -68,18 +61,12 @@ def check_loop(program, dtype, rng) -> tuple[int, list]:
         xs = make_loop_inputs(program, n, rng, dtype)
         try:
             with np.errstate(all="ignore"):
-                want = _results(lambda *v: run_loop_program(program, list(v)), xs)
+                want = results(lambda *v: run_loop_program(program, list(v)), xs)
                 if dtype == "float32" and not float32_answers(program, xs, want):
                     continue
                 for _ in range(2):
-                    got = _results(compiled, xs)
                     runs += 1
-                    for g, w in zip(got, want):
-                        assert (g is None) == (w is None), "gradient presence differs"
-                        if g is not None:
-                            assert g.shape == w.shape and g.dtype == w.dtype
-                            np.testing.assert_allclose(g, w, rtol=tol, atol=tol,
-                                                       equal_nan=True)
+                    _same(results(compiled, xs), want, tol)
         except Exception:  # noqa: BLE001 (reported with the program that caused it)
             failures.append(f"{dtype} n={n} {program}\n{traceback.format_exc(limit=4)}")
     return runs, failures

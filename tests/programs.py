@@ -319,11 +319,12 @@ def make_loop_inputs(program: dict, n: int, rng: np.random.Generator, dtype: str
             for g in program["grads"]]
 
 
-def _loop_results(program: dict, xs: list) -> list:
+def results(fn, xs: list) -> list:
+    """``fn(*xs)``'s output, then each input's gradient (None where none flows)."""
     for x in xs:
         x.grad = None
-    out = run_loop_program(program, xs)
-    if out.requires_grad:
+    out = fn(*xs)
+    if out.requires_grad:   # (a random program's result may depend on no input that does)
         out.backward()
     return [out.detach().numpy()] + [None if x.grad is None else x.grad.numpy().copy()
                                      for x in xs]
@@ -337,6 +338,6 @@ def float32_answers(program: dict, xs: list, got: list) -> bool:
     x64 = [tapegrad.tensor(x.detach().numpy().astype("float64"), requires_grad=x.requires_grad)
            for x in xs]
     with np.errstate(all="ignore"):
-        ref = _loop_results(program, x64)
+        ref = results(lambda *v: run_loop_program(program, list(v)), x64)
     return all(g is None or w is None or np.allclose(g, w, rtol=1e-4, atol=1e-4, equal_nan=True)
                for g, w in zip(got, ref))

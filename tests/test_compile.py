@@ -29,6 +29,22 @@ def _close(a, b, dtype):
     np.testing.assert_allclose(a, b, equal_nan=True, **tol)
 
 
+def _compiled_as_eager(fn, xs, dtype="float64", calls=3):
+    """Compile ``fn`` and check that each of ``calls`` calls (the trace, then replays) gives
+    eager's output and gradients, present where eager's are; returns the replay's steps."""
+    want_out, want = _grads(fn, xs)
+    compiled = torch.compile(fn)
+    for _ in range(calls):
+        got_out, got = _grads(compiled, xs)
+        _close(got_out, want_out, dtype)
+        for g, w in zip(got, want):
+            assert (g is None) == (w is None)
+            if g is not None:
+                _close(g, w, dtype)
+    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
+    return next(iter(entry.replays.values())).steps
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_random_programs_compiled_equal_eager_at_several_sizes(seed, dtype):
@@ -233,18 +249,11 @@ def test_large_runs_read_stored_transcendental_values_and_match_eager():
     def f(x, w, b):
         y = torch.tanh(x * w + b) * torch.sigmoid(x) + torch.exp(-x * x) * 0.5
         return (y * y + torch.sin(w) * b).sum()
-    cf = torch.compile(f)
     rng = np.random.default_rng(0)
     n = fuse.STORE_MIN + 3
     xs = [torch.tensor(rng.standard_normal(n), requires_grad=True) for _ in range(3)]
-    want_out, want = _grads(f, xs)
-    for _ in range(2):
-        got_out, got = _grads(cf, xs)
-        _close(got_out, want_out, "float64")
-        for g, w in zip(got, want):
-            _close(g, w, "float64")
-    replay = next(iter(next(iter(cf._tapegrad_compiled.entries.values())).replays.values()))
-    assert any(type(s) is not int and s.loaded for s in replay.steps)
+    steps = _compiled_as_eager(f, xs, calls=2)
+    assert any(type(s) is not int and s.loaded for s in steps)
 
 
 def test_explain_reports_graphs_breaks_and_kernels():
@@ -437,16 +446,8 @@ def test_sums_and_means_computed_by_the_kernels_equal_eager(dtype, shape):
     x = torch.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
     w = torch.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
     with np.errstate(all="ignore"):
-        want_out, want = _grads(_absorbing, [x, w])
-        compiled = torch.compile(_absorbing)
-        for _ in range(2):
-            got_out, got = _grads(compiled, [x, w])
-            _close(got_out, want_out, dtype)
-            for g, ww in zip(got, want):
-                _close(g, ww, dtype)
-    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
-    replay = next(iter(entry.replays.values()))
-    absorbed = [j for s in replay.steps if type(s) is not int for j in s.sums]
+        steps = _compiled_as_eager(_absorbing, [x, w], dtype, calls=2)
+    absorbed = [j for s in steps if type(s) is not int for j in s.sums]
     n = int(np.prod(shape))
     if 0 < n <= plan.ABSORB_MAX and dtype == "float64":
         assert len(absorbed) == 5   # all but the keepdim sum and the sum of its result
@@ -500,16 +501,8 @@ def test_a_rolled_loop_runs_only_the_derivatives_a_gradient_reaches():
     x = torch.tensor(np.linspace(-1, 1, 5), requires_grad=True)
     w = torch.tensor(np.zeros(5), requires_grad=True)
     with np.errstate(all="ignore"):
-        want_out, want = _grads(_dead_last, [x, w])
-        compiled = torch.compile(_dead_last)
-        for _ in range(2):
-            got_out, got = _grads(compiled, [x, w])
-    assert np.isfinite(want[1]).all()
-    _close(got_out, want_out, "float64")
-    for g, ww in zip(got, want):
-        _close(g, ww, "float64")
-    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
-    steps = next(iter(entry.replays.values())).steps
+        assert np.isfinite(_grads(_dead_last, [x, w])[1][1]).all()
+        steps = _compiled_as_eager(_dead_last, [x, w], calls=2)
     assert any(isinstance(s, RolledRun) for s in steps)
 
 
@@ -528,12 +521,7 @@ def test_an_add_beside_a_conditional_derivative_keeps_both(k):
     is the add's, then the conditional derivative is added to it (in parentheses)."""
     f = THROUGH_AN_ADD[k]
     x = torch.tensor(np.array([0.5, -1.0, 2.0, -0.3, 0.25, -0.6]), requires_grad=True)
-    want_out, want = _grads(lambda x: f(x).sum(), [x])
-    compiled = torch.compile(lambda x: f(x).sum())
-    for _ in range(3):
-        got_out, got = _grads(compiled, [x])
-        _close(got_out, want_out, "float64")
-        _close(got[0], want[0], "float64")
+    _compiled_as_eager(lambda x: f(x).sum(), [x])
 
 
 def test_float32_sums_overflow_as_eager_ones():
@@ -571,17 +559,7 @@ def test_rolled_loops_with_swapping_states_and_values_from_before(fn, grads):
     rng = np.random.default_rng(9)
     x = torch.tensor(rng.standard_normal(7), requires_grad=grads[0])
     w = torch.tensor(rng.standard_normal(7), requires_grad=grads[1])
-    want_out, want = _grads(fn, [x, w])
-    compiled = torch.compile(fn)
-    for _ in range(3):
-        got_out, got = _grads(compiled, [x, w])
-        _close(got_out, want_out, "float64")
-        for g, ww in zip(got, want):
-            assert (g is None) == (ww is None)
-            if g is not None:
-                _close(g, ww, "float64")
-    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
-    assert any(isinstance(s, RolledRun) for s in next(iter(entry.replays.values())).steps)
+    assert any(isinstance(s, RolledRun) for s in _compiled_as_eager(fn, [x, w]))
 
 
 def test_a_loop_longer_than_one_kernels_buffer_rolls_in_several(monkeypatch):
@@ -591,15 +569,7 @@ def test_a_loop_longer_than_one_kernels_buffer_rolls_in_several(monkeypatch):
     monkeypatch.setattr(roll, "BUF_MAX", 300)
     x = torch.tensor(np.linspace(-1, 1, 5), requires_grad=True)
     w = torch.tensor(np.linspace(0.5, 1, 5), requires_grad=True)
-    want_out, want = _grads(_read_by_each, [x, w])
-    compiled = torch.compile(_read_by_each)
-    for _ in range(3):
-        got_out, got = _grads(compiled, [x, w])
-        _close(got_out, want_out, "float64")
-        for g, ww in zip(got, want):
-            _close(g, ww, "float64")
-    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
-    steps = next(iter(entry.replays.values())).steps
+    steps = _compiled_as_eager(_read_by_each, [x, w])
     assert sum(isinstance(s, roll.RolledRun) for s in steps) >= 2
 
 
@@ -614,12 +584,4 @@ def test_a_loop_whose_state_starts_as_a_number_rolls():
     from tapegrad.compiler.roll import RolledRun
     x = torch.tensor(np.linspace(-1, 1, 6), requires_grad=True)
     w = torch.tensor(np.linspace(0.5, 1.5, 6), requires_grad=True)
-    want_out, want = _grads(_from_a_number, [x, w])
-    compiled = torch.compile(_from_a_number)
-    for _ in range(3):
-        got_out, got = _grads(compiled, [x, w])
-        _close(got_out, want_out, "float64")
-        for g, ww in zip(got, want):
-            _close(g, ww, "float64")
-    entry = next(iter(compiled._tapegrad_compiled.entries.values()))
-    assert any(isinstance(s, RolledRun) for s in next(iter(entry.replays.values())).steps)
+    assert any(isinstance(s, RolledRun) for s in _compiled_as_eager(_from_a_number, [x, w]))
