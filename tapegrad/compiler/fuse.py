@@ -14,6 +14,7 @@ compiles nothing.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -125,16 +126,23 @@ class FusedRun:
                 names[pname] = self._scalar(node.params[k])
             self.body.append((f"v{i} = {render(EXPR[node.op.name], names, self.cast)}", names))
         self.arg_of = arg_of
+        self.kernel = None
+        self.backward_kernels: dict = {}
+        self.fixed = self.live = None
+
+    @functools.cached_property
+    def source(self) -> str:
+        """The forward kernel's source (made when first asked for)."""
+        return self._forward_source()
+
+    def _forward_source(self) -> str:
+        inside = self.inside
         args = ["n", "p"] + [f"x{k}" for k in range(len(self.inputs))] + \
                [f"o{inside[j]}" for j in self.written]
         lines = self._loads() + [line for line, _ in self.body] + [
             f"o{inside[j]}[i] = v{inside[j]}" for j in self.written]
-        sums = [f"v{inside[program.nodes[j].operands[0][1]]}" for j in self.sums]
-        self.source = _module(self.dtype, args, lines, "one fused forward kernel",
-                              self._setup(), sums)
-        self.kernel = None
-        self.backward_kernels: dict = {}
-        self.fixed = self.live = None
+        sums = [f"v{inside[self.program.nodes[j].operands[0][1]]}" for j in self.sums]
+        return _module(self.dtype, args, lines, "one fused forward kernel", self._setup(), sums)
 
     def _scalar(self, value) -> str:
         self.scalars.append(value)

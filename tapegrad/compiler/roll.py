@@ -129,7 +129,6 @@ class RolledRun(FusedRun):
         # The carried registers: one per (body position, operand) slot that carries.
         self.carried = [(i, letter, s[1]) for i, sl in enumerate(slots)
                         for letter, s in sorted(sl.items()) if s[0] == CARRIED]
-        self.source = self._forward_source()
 
     # ---- naming ------------------------------------------------------------------------
     def _at(self, i: int) -> int:
